@@ -1,0 +1,134 @@
+// `kd inspect DIR`: what a labelled dataset holds (manifest, bytes per token, kept entries,
+// tail mass), one document decoded back to text with its top tokens, and `--verify`
+// checksums every part.
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Command } from 'commander';
+import { z } from 'zod';
+import { datasetStats, openDataset, verifyDataset, type Manifest } from '@kd/codec-parquet';
+import { rowAt, type LabelledDocument } from '@kd/compress';
+import { loadTokenizer, sha256File, type TeacherTokenizer } from '@kd/teacher';
+import { CliError } from '../errors.js';
+import { integerOption } from '../options.js';
+import { defaultTeacherDir } from '../paths.js';
+import { validateOptions } from '../validate.js';
+
+const inspectSchema = z.object({
+  verify: z.boolean().optional(),
+  json: z.boolean().optional(),
+  tokenizer: z.string().optional(),
+  document: z.coerce.number().int().min(0),
+  positions: z.coerce.number().int().min(0),
+  top: z.coerce.number().int().min(1),
+});
+type InspectOptions = z.infer<typeof inspectSchema>;
+
+interface SamplePosition {
+  position: number;
+  token: string;
+  tailMass: number;
+  top: { id: number; token: string; prob: number }[];
+}
+
+/** The teacher tokenizer that matches the manifest, if one can be found: for showing token text. */
+async function matchingTokenizer(manifest: Manifest, given: string | undefined): Promise<TeacherTokenizer | undefined> {
+  if (given) {
+    const sha256 = await sha256File(given);
+    if (sha256 !== manifest.tokenizer.sha256) {
+      throw new CliError('E_TOKENIZER_MISMATCH', `--tokenizer ${given} has sha256 ${sha256}, the dataset was labelled with ${manifest.tokenizer.sha256}; pass the teacher's own tokenizer.json`);
+    }
+    return loadTokenizer(given);
+  }
+  const fallback = defaultTeacherDir();
+  if (!fallback || !existsSync(join(fallback, 'tokenizer.json'))) return undefined;
+  const path = join(fallback, 'tokenizer.json');
+  return (await sha256File(path)) === manifest.tokenizer.sha256 ? loadTokenizer(path) : undefined;
+}
+
+async function sampleDocument(dir: string, index: number): Promise<LabelledDocument | undefined> {
+  const dataset = await openDataset(dir, { allowIncomplete: true });
+  let seen = 0;
+  for await (const document of dataset.documents()) {
+    if (seen++ === index) return document;
+  }
+  return undefined;
+}
+
+function describeSample(document: LabelledDocument, tokenizer: TeacherTokenizer | undefined, options: InspectOptions): SamplePosition[] {
+  const name = (id: number) => tokenizer?.idToToken(id) ?? `#${id}`;
+  const positions: SamplePosition[] = [];
+  const count = Math.min(options.positions, document.rows.length);
+  for (let position = 0; position < count; position++) {
+    const row = rowAt(document.rows, position);
+    const top = [];
+    for (let j = 0; j < Math.min(options.top, row.ids.length); j++) top.push({ id: row.ids[j]!, token: name(row.ids[j]!), prob: row.probs[j]! });
+    positions.push({ position, token: name(document.tokenIds[position]!), tailMass: row.tailMass, top });
+  }
+  return positions;
+}
+
+export async function runInspect(dir: string, options: InspectOptions, log: (line: string) => void = console.log): Promise<number> {
+  const folder = resolve(dir);
+  if (!existsSync(join(folder, 'manifest.json'))) {
+    throw new CliError('E_USAGE', `${dir} has no manifest.json: pass a folder written by kd label`);
+  }
+  const verification = options.verify ? await verifyDataset(folder) : undefined;
+  const stats = await datasetStats(folder);
+  const { manifest } = await openDataset(folder, { allowIncomplete: true, verify: false });
+  const document = verification && !verification.ok ? undefined : await sampleDocument(folder, options.document);
+  const tokenizer = await matchingTokenizer(manifest, options.tokenizer);
+  const sample = document && {
+    index: document.index,
+    id: document.id,
+    task: document.task,
+    text: document.text,
+    positions: describeSample(document, tokenizer, options),
+  };
+  if (options.json) {
+    log(JSON.stringify({ ...stats, manifest, sample, verify: verification }));
+  } else {
+    const spec = manifest.compression;
+    log(`dataset     ${folder}`);
+    log(`format      v${manifest.formatVersion}, ${manifest.complete ? 'complete' : 'INCOMPLETE (run kd label again on it to resume)'}`);
+    log(`teacher     ${manifest.teacher.id} (sha256 ${manifest.teacher.sha256.slice(0, 16)}…), tokenizer sha256 ${manifest.tokenizer.sha256.slice(0, 16)}…`);
+    log(`vocabulary  ${manifest.vocabSize}, temperature ${manifest.temperature}`);
+    log(`compression ${spec.mode === 'fixed' ? `fixed k=${spec.k}` : `adaptive p=${spec.p} kMin=${spec.kMin} kMax=${spec.kMax}`}, quantization ${manifest.quantization}`);
+    log(`parts       ${stats.parts}, documents ${stats.documents}, tokens ${stats.tokens}`);
+    log(`bytes       ${stats.bytes} (${stats.bytesPerToken.toFixed(2)} bytes/token)`);
+    log(`mean kept   ${stats.meanKept.toFixed(2)} entries, mean tail mass ${stats.meanTailMass.toFixed(4)}`);
+    if (sample) {
+      log('');
+      log(`document ${sample.index} (${sample.id}${sample.task ? `, ${sample.task}` : ''}), decoded back to text:`);
+      log(`  ${JSON.stringify(sample.text.length > 400 ? `${sample.text.slice(0, 400)}…` : sample.text)}`);
+      log(tokenizer ? 'top tokens per position (the prediction for the next token):' : 'top ids per position (pass --tokenizer to show token text):');
+      for (const position of sample.positions) {
+        const top = position.top.map((entry) => `${JSON.stringify(entry.token)} ${entry.prob.toFixed(3)}`).join(', ');
+        log(`  ${String(position.position).padStart(4)} ${JSON.stringify(position.token).padEnd(16)} → ${top}  (tail ${position.tailMass.toFixed(3)})`);
+      }
+    }
+    if (verification) {
+      for (const part of verification.parts) log(`verify ${part.file}: ${part.ok ? 'ok' : `FAILED — ${part.problem}`}`);
+    }
+  }
+  if (verification && !verification.ok) {
+    const bad = verification.parts.filter((part) => !part.ok);
+    throw new CliError('E_CHECKSUM', `${bad.length} part(s) failed verification: ${bad.map((part) => `${part.file} (${part.problem})`).join('; ')}; relabel them by deleting the files and running kd label again on the folder`);
+  }
+  return 0;
+}
+
+export function inspectCommand(): Command {
+  return new Command('inspect')
+    .description('Show what a labelled dataset holds; --verify checks every part')
+    .argument('<dir>', 'dataset folder written by kd label')
+    .option('--verify', 'check every part against its sha256 in the manifest (exit ≠ 0 on a mismatch)')
+    .option('--json', 'print one JSON object (tokens, bytes, bytesPerToken, meanKept, meanTailMass, manifest, sample)')
+    .option('--tokenizer <file>', "the teacher's tokenizer.json, to show token text")
+    .option('--document <n>', 'which document to show', integerOption('--document'), 0)
+    .option('--positions <n>', 'how many positions of it to show', integerOption('--positions'), 8)
+    .option('--top <n>', 'top entries shown per position', integerOption('--top', { min: 1 }), 5)
+    .addHelpText('after', '\nExample:\n  kd inspect out/dev-labels --verify\n  kd inspect out/dev-labels --json | jq .bytesPerToken')
+    .action(async (dir: string, _options, command: Command) => {
+      await runInspect(dir, validateOptions(inspectSchema, command.opts()));
+    });
+}

@@ -1,0 +1,70 @@
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { exportCommand } from './commands/export.js';
+import { trainCommand } from './commands/train.js';
+
+const shared = new URL('../../../../shared/', import.meta.url);
+const corpus = fileURLToPath(new URL('corpus/dev.jsonl', shared));
+const tokenizer = fileURLToPath(new URL('fixtures/teacher-llama-13m/tokenizer.json', shared));
+const folders: string[] = [];
+afterAll(async () => {
+  for (const folder of folders) await rm(folder, { recursive: true, force: true });
+});
+
+async function run(command: ReturnType<typeof trainCommand>, args: string[]): Promise<void> {
+  command.exitOverride();
+  command.configureOutput({ writeOut: () => {}, writeErr: () => {} });
+  await command.parseAsync(args, { from: 'user' });
+}
+
+describe('kd train / kd export', () => {
+  it('help shows an example', () => {
+    expect(trainCommand().helpInformation()).toContain('--objective <name>');
+    let text = '';
+    const command = trainCommand();
+    command.configureOutput({ writeOut: (chunk) => (text += chunk) });
+    command.outputHelp();
+    expect(text).toMatch(/Example:\n\s+kd train /);
+    text = '';
+    const exporting = exportCommand();
+    exporting.configureOutput({ writeOut: (chunk) => (text += chunk) });
+    exporting.outputHelp();
+    expect(text).toMatch(/Example:\n\s+kd export /);
+  });
+
+  it('trains a tiny student from flags and a config file, then exports it', async () => {
+    const folder = await mkdtemp(join(tmpdir(), 'kd-cli-train-'));
+    folders.push(folder);
+    const out = join(folder, 'run');
+    const configFile = join(folder, 'train.json');
+    const { writeFile } = await import('node:fs/promises');
+    await writeFile(configFile, JSON.stringify({ hidden: 32, layers: 1, heads: 2, intermediate: 64, 'sequence-length': 16, 'batch-size': 2, warmup: 1 }));
+    const logs: string[] = [];
+    const original = console.log;
+    console.log = (line: string) => logs.push(line);
+    try {
+      await run(trainCommand(), ['--config', configFile, '--data', corpus, '--limit', '10', '--tokenizer', tokenizer, '--out', out, '--steps', '2', '--backend', 'wasm', '--json']);
+    } finally {
+      console.log = original;
+    }
+    expect(logs[0]).toMatch(/^backend: wasm/);
+    const summary = JSON.parse(logs.at(-1)!);
+    expect(summary).toMatchObject({ step: 2, stopped: false, backend: 'wasm' });
+    const state = JSON.parse(await readFile(join(out, 'checkpoint', 'state.json'), 'utf8'));
+    expect(state.config).toMatchObject({ hiddenSize: 32, layers: 1, heads: 2, intermediateSize: 64, vocabSize: 32000 });
+
+    const exported = join(folder, 'exported');
+    await run(exportCommand(), ['--checkpoint', out, '--out', exported]);
+    expect((await stat(join(exported, 'onnx', 'model.onnx'))).size).toBeGreaterThan(32000 * 32 * 4);
+    expect(JSON.parse(await readFile(join(exported, 'config.json'), 'utf8'))).toMatchObject({ model_type: 'llama', hidden_size: 32 });
+  });
+
+  it('refuses bad flags with a code', async () => {
+    await expect(run(trainCommand(), ['--data', corpus, '--tokenizer', tokenizer, '--out', '/tmp/never', '--steps', '0'])).rejects.toThrow(/--steps/);
+    await expect(run(trainCommand(), ['--tokenizer', tokenizer, '--out', '/tmp/never'])).rejects.toMatchObject({ code: 'E_USAGE' });
+    await expect(run(exportCommand(), ['--checkpoint', '/nonexistent/run', '--out', '/tmp/never-export'])).rejects.toMatchObject({ code: 'E_CHECKPOINT' });
+  });
+});

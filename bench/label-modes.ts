@@ -1,0 +1,119 @@
+// Bytes per token on disk, kept entries, tail mass and KL(full ‖ decoded) for each compression
+// setting, on the shared teacher and corpus. The teacher runs once with top-64 candidates; each
+// setting cuts those candidates exactly as the labelling fast path would (TopK(k) is a prefix of
+// TopK(64)), is written with the codec, and is read back to measure what a trainer would see.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { datasetStats, openDataset, openDatasetWriter } from '@kd/codec-parquet';
+import { klFullToSparse, keptCount, rowAt, softmax, SparseRowsBuilder, type CompressionSpec, type LabelledDocument } from '@kd/compress';
+import { loadTeacher, readCorpus } from '@kd/teacher';
+import { machine, table, type SectionResult } from './report.js';
+
+const settings: { name: string; spec: CompressionSpec }[] = [
+  { name: 'fixed k=8', spec: { mode: 'fixed', k: 8 } },
+  { name: 'fixed k=32', spec: { mode: 'fixed', k: 32 } },
+  { name: 'fixed k=64', spec: { mode: 'fixed', k: 64 } },
+  { name: 'adaptive p=0.9', spec: { mode: 'adaptive', p: 0.9, kMin: 1, kMax: 64 } },
+  { name: 'adaptive p=0.95', spec: { mode: 'adaptive', p: 0.95, kMin: 1, kMax: 64 } },
+  { name: 'adaptive p=0.99', spec: { mode: 'adaptive', p: 0.99, kMin: 1, kMax: 64 } },
+];
+
+/** The rows `spec` keeps, cut from probability-descending top-64 rows. */
+function cut(document: LabelledDocument, spec: CompressionSpec): LabelledDocument {
+  const { rows } = document;
+  const builder = new SparseRowsBuilder(rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    const start = rows.offsets[i]!;
+    const available = rows.offsets[i + 1]! - start;
+    const count = keptCount(rows.probs, start, available, spec);
+    let kept = 0;
+    for (let j = 0; j < count; j++) kept += rows.probs[start + j]!;
+    builder.push(rows.ids, rows.probs, start, count, Math.max(0, 1 - kept));
+  }
+  return { ...document, rows: builder.build() };
+}
+
+export interface LabelModesOptions {
+  teacherDir: string;
+  corpusPath: string;
+  /** Documents to label (all when omitted). */
+  limit?: number;
+  /** Short documents per task whose every position enters the KL measurement. */
+  klDocumentsPerTask: number;
+}
+
+export async function benchLabelModes(options: LabelModesOptions): Promise<Omit<SectionResult, 'command'>> {
+  const work = mkdtempSync(join(tmpdir(), 'kd-bench-modes-'));
+  const teacher = await loadTeacher(options.teacherDir, { topK: 64 });
+  try {
+    const header = (spec: CompressionSpec) => ({
+      teacher: { id: 'teacher-llama-13m', sha256: teacher.modelSha256 },
+      tokenizer: { sha256: teacher.tokenizerSha256 },
+      vocabSize: teacher.vocabSize,
+      temperature: 1,
+      compression: spec,
+    });
+    const writers = await Promise.all(settings.map((setting, i) => openDatasetWriter(join(work, String(i)), header(setting.spec))));
+    const window = Math.min(teacher.contextLength, 256);
+    const klSample = new Map<number, LabelledDocument>();
+    const perTask = new Map<string, number>();
+    let tokens = 0;
+    const started = performance.now();
+    const corpus = readCorpus(options.corpusPath, options.limit === undefined ? {} : { limit: options.limit });
+    for await (const document of teacher.label(corpus, { spec: { mode: 'fixed', k: 64 } })) {
+      tokens += document.tokenIds.length;
+      for (let i = 0; i < settings.length; i++) await writers[i]!.append(cut(document, settings[i]!.spec));
+      const task = document.task ?? 'text';
+      if (document.tokenIds.length <= window && (perTask.get(task) ?? 0) < options.klDocumentsPerTask) {
+        perTask.set(task, (perTask.get(task) ?? 0) + 1);
+        klSample.set(document.index, document);
+      }
+    }
+    const labelSeconds = (performance.now() - started) / 1000;
+    for (const writer of writers) await writer.close();
+
+    // Full softmax of the sampled documents, one at a time with exactly the labelled context.
+    const full = new Map<number, Float32Array>();
+    for (const document of klSample.values()) {
+      const length = document.tokenIds.length;
+      full.set(document.index, await teacher.forwardLogits(Int32Array.from(document.tokenIds), undefined, 1, length));
+    }
+    const vocab = teacher.vocabSize;
+    const rows: (string | number)[][] = [];
+    const data: Record<string, unknown>[] = [];
+    for (let i = 0; i < settings.length; i++) {
+      const dir = join(work, String(i));
+      const stats = await datasetStats(dir);
+      let klSum = 0;
+      let klPositions = 0;
+      const probabilities = new Float32Array(vocab);
+      for await (const decoded of (await openDataset(dir)).documents()) {
+        const logits = full.get(decoded.index);
+        if (!logits) continue;
+        for (let position = 0; position < decoded.rows.length; position++) {
+          softmax(logits.subarray(position * vocab, (position + 1) * vocab), 1, probabilities);
+          klSum += klFullToSparse(probabilities, rowAt(decoded.rows, position), { tail: 'uniform' });
+          klPositions++;
+        }
+      }
+      const meanKl = klSum / klPositions;
+      rows.push([settings[i]!.name, stats.bytesPerToken.toFixed(2), stats.meanKept.toFixed(2), stats.meanTailMass.toFixed(4), meanKl.toFixed(4)]);
+      data.push({ setting: settings[i]!.name, spec: settings[i]!.spec, ...stats, meanKl, klPositions });
+    }
+    const fp32Bytes = vocab * 4;
+    const markdown = [
+      `${tokens} tokens of \`${options.corpusPath.replace(/.*\/shared\//, '../shared/')}\`${options.limit ? ` (first ${options.limit} documents)` : ''}, teacher \`teacher-llama-13m\` (V = ${vocab}; a full fp32 row is ${fp32Bytes} bytes). ` +
+        `KL(full ‖ decoded) is the mean over every position of ${klSample.size} documents (${options.klDocumentsPerTask} per task, each within one ${window}-token window), ` +
+        'read back from disk (quantized), with the tail mass spread evenly over the ids not kept.',
+      '',
+      table(['setting', 'bytes / token', 'mean kept', 'mean tail mass', 'mean KL (nats)'], rows),
+      '',
+      `Labelling (teacher with top-64 candidates, six datasets written) ran at ${(tokens / labelSeconds).toFixed(0)} tokens/s in this run.`,
+    ].join('\n');
+    return { title: 'Dataset size and fidelity by compression setting', date: new Date().toISOString().slice(0, 10), machine: machine(), markdown, data };
+  } finally {
+    await teacher.close();
+    rmSync(work, { recursive: true, force: true });
+  }
+}

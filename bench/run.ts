@@ -1,0 +1,32 @@
+// `pnpm bench [--only a,b]`: runs the benchmarks on the shared teacher and corpus and rewrites
+// docs/BENCHMARKS.md. Each section measures against a baseline in the same run.
+import { parseArgs } from 'node:util';
+import { loadResults, repoRoot, saveResults, sharedDir, type SectionResult } from './report.js';
+
+type Section = () => Promise<Omit<SectionResult, 'command'>>;
+
+const teacherDir = `${sharedDir}fixtures/teacher-llama-13m`;
+const devCorpus = `${sharedDir}corpus/dev.jsonl`;
+
+const sections: Record<string, Section> = {
+  modes: async () => (await import('./label-modes.js')).benchLabelModes({ teacherDir, corpusPath: devCorpus, klDocumentsPerTask: 8 }),
+  throughput: async () => (await import('./throughput.js')).benchThroughput({ teacherDir, corpusPath: devCorpus }),
+  codec: async () => (await import('./codec.js')).benchCodecSection(),
+  select: async () => (await import('./select.js')).benchSelectSection(),
+};
+
+const { values } = parseArgs({ options: { only: { type: 'string' } } });
+const chosen = values.only ? values.only.split(',') : Object.keys(sections);
+for (const name of chosen) {
+  if (!sections[name]) throw new Error(`unknown bench section "${name}"; known: ${Object.keys(sections).join(', ')}`);
+}
+const results = loadResults();
+for (const name of chosen) {
+  process.stderr.write(`bench ${name}…\n`);
+  const started = performance.now();
+  const result = await sections[name]!();
+  results[name] = { ...result, command: `pnpm bench --only ${name}` };
+  saveResults(results, Object.keys(sections));
+  process.stderr.write(`bench ${name} done in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+}
+process.stderr.write(`wrote ${repoRoot}docs/BENCHMARKS.md\n`);

@@ -1,0 +1,38 @@
+// Test support: asserts that a document read back equals the one written, exactly where the
+// format is lossless (text, spans, tokens, ids) and within the quantization bounds elsewhere.
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { LabelledDocument } from '@kd/compress';
+import { expect } from 'vitest';
+import { quantizationErrorBound, type QuantizationScheme } from './quantization.js';
+
+export { testHeader } from './synthetic.js';
+
+/** A path inside a fresh temporary folder (the dataset folder itself does not exist yet). */
+export async function freshDatasetPath(): Promise<string> {
+  return join(await mkdtemp(join(tmpdir(), 'kd-codec-')), 'dataset');
+}
+
+export function expectSameDocument(actual: LabelledDocument, expected: LabelledDocument, scheme: QuantizationScheme): void {
+  expect(actual.index).toBe(expected.index);
+  expect(actual.id).toBe(expected.id);
+  expect(actual.task).toBe(expected.task);
+  expect(actual.text).toBe(expected.text);
+  expect(actual.tokenIds).toEqual(expected.tokenIds);
+  expect(actual.offsets).toEqual(expected.offsets);
+  const rows = expected.rows;
+  expect(actual.rows.length).toBe(rows.length);
+  for (let r = 0; r < rows.length; r++) {
+    const from = rows.offsets[r];
+    const to = rows.offsets[r + 1];
+    const actualFrom = actual.rows.offsets[r];
+    expect(actual.rows.offsets[r + 1] - actualFrom).toBe(to - from);
+    expect(actual.rows.ids.subarray(actualFrom, actualFrom + to - from)).toEqual(rows.ids.subarray(from, to));
+    for (let i = 0; i < to - from; i++) {
+      const p = rows.probs[from + i];
+      expect(Math.abs(actual.rows.probs[actualFrom + i] - p)).toBeLessThanOrEqual(quantizationErrorBound(scheme, p));
+    }
+    expect(Math.abs(actual.rows.tailMass[r] - rows.tailMass[r])).toBeLessThanOrEqual(1 / 131070 + 1e-7);
+  }
+}

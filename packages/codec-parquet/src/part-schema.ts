@@ -1,0 +1,328 @@
+// The Parquet schema of a part (the column list the README documents) and the conversion
+// between it and flat typed arrays, in both directions. Part-level tables (documents, unit
+// table, id ranking, format) live in the file's key-value metadata under `kd.*` keys.
+import * as arrow from 'apache-arrow';
+import * as parquet from 'parquet-wasm';
+import { z } from 'zod';
+import { CodecError } from './errors.js';
+import { unpackPadding } from './id-packing.js';
+import { quantizationSchemes, type QuantizationScheme } from './quantization.js';
+
+export const columnNames = ['document', 'position', 'token_id', 'unit', 'gap_unit', 'overlap', 'kept', 'tail_mass', 'probs', 'ids'] as const;
+
+/** Per-document facts of a part, as parallel arrays in document order. */
+export interface PartDocuments {
+  index: number[];
+  id: string[];
+  task: (string | null)[];
+  tokens: number[];
+  rows: number[];
+  trailingUnit: (number | null)[];
+}
+
+export interface PartFormat {
+  formatVersion: 1;
+  /** Fingerprint of the run header the part was written under (resume adopts only matching parts). */
+  header: string;
+  quantization: QuantizationScheme;
+  idPacking: 'rank-rice';
+  unitHash: { name: 'fnv1a'; bits: number; seed: number };
+  tokens: number;
+  rows: number;
+  units: number;
+  unitCollisions: number;
+}
+
+export interface BinaryColumn {
+  /** length + 1 byte offsets into `data`. */
+  offsets: Int32Array;
+  data: Uint8Array;
+}
+
+/** A part as flat columns: what the builder produces and the reader decodes. */
+export interface PartColumns {
+  length: number;
+  document: Uint32Array;
+  position: Uint32Array;
+  tokenId: Uint32Array;
+  unit: Uint32Array;
+  /** {@link noUnit} where the column is null. */
+  gapUnit: Uint32Array;
+  overlap: Uint32Array;
+  kept: Uint16Array;
+  tailMass: Uint16Array;
+  probs: BinaryColumn;
+  ids: BinaryColumn;
+}
+
+export interface PartContents extends PartColumns {
+  format: PartFormat;
+  documents: PartDocuments;
+  units: { codes: number[]; texts: string[] };
+  rankedIds: Uint32Array;
+}
+
+const metadataKeys = { format: 'kd.format', documents: 'kd.documents', units: 'kd.units', idRanking: 'kd.id_ranking' } as const;
+
+const partFormatSchema = z.object({
+  formatVersion: z.literal(1),
+  header: z.string(),
+  quantization: z.enum(quantizationSchemes as [QuantizationScheme, ...QuantizationScheme[]]),
+  idPacking: z.literal('rank-rice'),
+  unitHash: z.object({ name: z.literal('fnv1a'), bits: z.number().int(), seed: z.number().int() }),
+  tokens: z.number().int().nonnegative(),
+  rows: z.number().int().nonnegative(),
+  units: z.number().int().nonnegative(),
+  unitCollisions: z.number().int().nonnegative(),
+});
+const documentsSchema = z.object({
+  index: z.array(z.number().int().nonnegative()),
+  id: z.array(z.string()),
+  task: z.array(z.string().nullable()),
+  tokens: z.array(z.number().int().nonnegative()),
+  rows: z.array(z.number().int().nonnegative()),
+  trailingUnit: z.array(z.number().int().nonnegative().nullable()),
+});
+const unitsSchema = z.object({ codes: z.array(z.number().int().nonnegative()), texts: z.array(z.string()) });
+
+/** Arrow validity bitmap (bit i set = row i is not null) from a 0/1 byte per row. */
+function validityBitmap(present: Uint8Array): { bitmap: Uint8Array; nullCount: number } {
+  const bitmap = new Uint8Array((present.length + 7) >>> 3);
+  let nullCount = 0;
+  for (let i = 0; i < present.length; i++) {
+    if (present[i]) bitmap[i >>> 3] |= 1 << (i & 7);
+    else nullCount++;
+  }
+  return { bitmap, nullCount };
+}
+
+const field = (name: string, type: arrow.DataType, nullable: boolean) => new arrow.Field(name, type, nullable);
+
+/** Encodes a part as Parquet (ZSTD, one row group) with its tables in key-value metadata. */
+export function writePartParquet(part: PartColumns & { hasRow: Uint8Array } & Omit<PartContents, keyof PartColumns>): Uint8Array {
+  const n = part.length;
+  const rowValidity = validityBitmap(part.hasRow);
+  const gapPresent = new Uint8Array(n);
+  for (let i = 0; i < n; i++) gapPresent[i] = part.gapUnit[i] === 0xffffffff ? 0 : 1;
+  const gapValidity = validityBitmap(gapPresent);
+  const gapValues = part.gapUnit.slice();
+  for (let i = 0; i < n; i++) if (!gapPresent[i]) gapValues[i] = 0;
+
+  const uint32 = (values: Uint32Array, validity?: { bitmap: Uint8Array; nullCount: number }) =>
+    arrow.makeData({ type: new arrow.Uint32(), length: n, data: values, nullBitmap: validity?.bitmap, nullCount: validity?.nullCount ?? 0 });
+  const uint16 = (values: Uint16Array, validity: { bitmap: Uint8Array; nullCount: number }) =>
+    arrow.makeData({ type: new arrow.Uint16(), length: n, data: values, nullBitmap: validity.bitmap, nullCount: validity.nullCount });
+  const binary = (column: BinaryColumn) =>
+    arrow.makeData({
+      type: new arrow.Binary(),
+      length: n,
+      valueOffsets: column.offsets,
+      data: column.data,
+      nullBitmap: rowValidity.bitmap,
+      nullCount: rowValidity.nullCount,
+    });
+
+  const fields = [
+    field('document', new arrow.Uint32(), false),
+    field('position', new arrow.Uint32(), false),
+    field('token_id', new arrow.Uint32(), false),
+    field('unit', new arrow.Uint32(), false),
+    field('gap_unit', new arrow.Uint32(), true),
+    field('overlap', new arrow.Uint32(), false),
+    field('kept', new arrow.Uint16(), true),
+    field('tail_mass', new arrow.Uint16(), true),
+    field('probs', new arrow.Binary(), true),
+    field('ids', new arrow.Binary(), true),
+  ];
+  const children = [
+    uint32(part.document),
+    uint32(part.position),
+    uint32(part.tokenId),
+    uint32(part.unit),
+    uint32(gapValues, gapValidity),
+    uint32(part.overlap),
+    uint16(part.kept, rowValidity),
+    uint16(part.tailMass, rowValidity),
+    binary(part.probs),
+    binary(part.ids),
+  ];
+  const schema = new arrow.Schema(fields);
+  const batch = new arrow.RecordBatch(schema, arrow.makeData({ type: new arrow.Struct(fields), length: n, children }));
+  const table = new arrow.Table(schema, [batch]);
+
+  const metadata = new Map<string, string>([
+    [metadataKeys.format, JSON.stringify(part.format)],
+    [metadataKeys.documents, JSON.stringify(part.documents)],
+    [metadataKeys.units, JSON.stringify(part.units)],
+    [metadataKeys.idRanking, JSON.stringify(Array.from(part.rankedIds))],
+  ]);
+  let builder = new parquet.WriterPropertiesBuilder()
+    .setCompression(parquet.Compression.ZSTD)
+    .setMaxRowGroupSize(Math.max(1, n))
+    .setKeyValueMetadata(metadata);
+  // Packed bytes never repeat as whole values; a dictionary would only cost time.
+  for (const name of ['probs', 'ids']) builder = builder.setColumnDictionaryEnabled(name, false);
+  const wasmTable = parquet.Table.fromIPCStream(arrow.tableToIPC(table, 'stream'));
+  return parquet.writeParquet(wasmTable, builder.build());
+}
+
+function parseMetadata<T>(metadata: Map<string, string>, key: string, schema: z.ZodType<T>, file: string): T {
+  const text = metadata.get(key);
+  if (text === undefined) throw new CodecError('E_PART_FORMAT', `${file}: key-value metadata ${key} is missing; was this part written by @kd/codec-parquet?`);
+  let parsed;
+  try {
+    parsed = schema.safeParse(JSON.parse(text));
+  } catch (cause) {
+    throw new CodecError('E_PART_FORMAT', `${file}: metadata ${key} is not valid JSON`, { cause });
+  }
+  if (!parsed.success) throw new CodecError('E_PART_FORMAT', `${file}: metadata ${key} is malformed: ${z.prettifyError(parsed.error)}`);
+  return parsed.data;
+}
+
+/** Reads only the `kd.format` and `kd.documents` metadata of a part (cheap: no column data). */
+export function readPartSummary(bytes: Uint8Array, file: string): { format: PartFormat; documents: PartDocuments } {
+  let metadata: Map<string, string>;
+  try {
+    const schema = parquet.readSchema(bytes);
+    metadata = schema.metadata();
+    schema.free();
+  } catch (cause) {
+    throw new CodecError('E_PART_FORMAT', `${file} is not a readable Parquet file: ${String(cause)}`, { cause });
+  }
+  return {
+    format: parseMetadata(metadata, metadataKeys.format, partFormatSchema, file) as PartFormat,
+    documents: parseMetadata(metadata, metadataKeys.documents, documentsSchema, file),
+  };
+}
+
+type Chunks = readonly arrow.Data[];
+
+function columnChunks(table: arrow.Table, name: string, expectedType: string, file: string): Chunks {
+  const vector = table.getChild(name);
+  if (!vector) throw new CodecError('E_PART_FORMAT', `${file}: column ${name} is missing; expected columns ${columnNames.join(', ')}`);
+  if (String(vector.type) !== expectedType) {
+    throw new CodecError('E_PART_FORMAT', `${file}: column ${name} has type ${String(vector.type)}; expected ${expectedType}`);
+  }
+  return vector.data;
+}
+
+function numericColumn<T extends Uint32Array | Uint16Array>(chunks: Chunks, length: number, make: (length: number) => T): T {
+  if (chunks.length === 1) {
+    const only = chunks[0];
+    return (only.values as T).subarray(only.offset, only.offset + only.length) as T;
+  }
+  const out = make(length);
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set((chunk.values as T).subarray(chunk.offset, chunk.offset + chunk.length), at);
+    at += chunk.length;
+  }
+  return out;
+}
+
+/** The gap_unit column with nulls turned into {@link noUnit}. */
+function gapColumn(chunks: Chunks, length: number): Uint32Array {
+  const out = new Uint32Array(length);
+  let at = 0;
+  for (const chunk of chunks) {
+    const values = chunk.values as Uint32Array;
+    const bitmap = chunk.nullBitmap;
+    for (let i = 0; i < chunk.length; i++) {
+      const bit = chunk.offset + i;
+      const present = chunk.nullCount === 0 || !bitmap || bitmap.length === 0 || (bitmap[bit >>> 3] >>> (bit & 7)) & 1;
+      out[at + i] = present ? values[chunk.offset + i] : 0xffffffff;
+    }
+    at += chunk.length;
+  }
+  return out;
+}
+
+function binaryColumn(chunks: Chunks, length: number): BinaryColumn {
+  if (chunks.length === 1) {
+    const only = chunks[0];
+    const offsets = (only.valueOffsets as Int32Array).subarray(only.offset, only.offset + only.length + 1);
+    return { offsets, data: only.values as Uint8Array };
+  }
+  let total = 0;
+  for (const chunk of chunks) {
+    const offsets = chunk.valueOffsets as Int32Array;
+    total += offsets[chunk.offset + chunk.length] - offsets[chunk.offset];
+  }
+  const offsets = new Int32Array(length + 1);
+  const data = new Uint8Array(total);
+  let row = 0;
+  let byte = 0;
+  for (const chunk of chunks) {
+    const source = chunk.valueOffsets as Int32Array;
+    const first = source[chunk.offset];
+    const last = source[chunk.offset + chunk.length];
+    data.set((chunk.values as Uint8Array).subarray(first, last), byte);
+    for (let i = 0; i < chunk.length; i++) offsets[row + i + 1] = byte + source[chunk.offset + i + 1] - first;
+    row += chunk.length;
+    byte += last - first;
+  }
+  return { offsets, data };
+}
+
+/** The id ranking, checked by hand: it can hold a whole vocabulary, too many for a schema walk. */
+function parseRanking(text: string | undefined, file: string): Uint32Array {
+  if (text === undefined) throw new CodecError('E_PART_FORMAT', `${file}: key-value metadata ${metadataKeys.idRanking} is missing`);
+  let values: unknown;
+  try {
+    values = JSON.parse(text);
+  } catch (cause) {
+    throw new CodecError('E_PART_FORMAT', `${file}: metadata ${metadataKeys.idRanking} is not valid JSON`, { cause });
+  }
+  if (!Array.isArray(values)) throw new CodecError('E_PART_FORMAT', `${file}: metadata ${metadataKeys.idRanking} must be an array of ids`);
+  const ranking = new Uint32Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const id = values[i];
+    if (!Number.isInteger(id) || id < 0 || id > 0xffffffff) {
+      throw new CodecError('E_PART_FORMAT', `${file}: metadata ${metadataKeys.idRanking} entry ${i} is ${JSON.stringify(id)}; expected a teacher id`);
+    }
+    ranking[i] = id;
+  }
+  return ranking;
+}
+
+/** A copy of the column's bytes with the tail padding the id unpacker reads into. */
+function padded(column: BinaryColumn): BinaryColumn {
+  const data = new Uint8Array(column.data.length + unpackPadding);
+  data.set(column.data);
+  return { offsets: column.offsets, data };
+}
+
+/** Decodes a whole part into flat columns plus its metadata tables. */
+export function readPartParquet(bytes: Uint8Array, file: string): PartContents {
+  const { format, documents } = readPartSummary(bytes, file);
+  let table: arrow.Table;
+  let metadata: Map<string, string>;
+  try {
+    const wasmTable = parquet.readParquet(bytes, { batchSize: Math.max(1, format.tokens) });
+    table = arrow.tableFromIPC(wasmTable.intoIPCStream());
+    metadata = table.schema.metadata;
+  } catch (cause) {
+    throw new CodecError('E_PART_FORMAT', `${file} could not be decoded as Parquet: ${String(cause)}`, { cause });
+  }
+  const n = table.numRows;
+  if (n !== format.tokens) throw new CodecError('E_PART_FORMAT', `${file}: ${n} rows; its metadata promises ${format.tokens} token positions`);
+  const units = parseMetadata(metadata, metadataKeys.units, unitsSchema, file);
+  const rankedIds = parseRanking(metadata.get(metadataKeys.idRanking), file);
+  return {
+    length: n,
+    document: numericColumn(columnChunks(table, 'document', 'Uint32', file), n, (l) => new Uint32Array(l)),
+    position: numericColumn(columnChunks(table, 'position', 'Uint32', file), n, (l) => new Uint32Array(l)),
+    tokenId: numericColumn(columnChunks(table, 'token_id', 'Uint32', file), n, (l) => new Uint32Array(l)),
+    unit: numericColumn(columnChunks(table, 'unit', 'Uint32', file), n, (l) => new Uint32Array(l)),
+    gapUnit: gapColumn(columnChunks(table, 'gap_unit', 'Uint32', file), n),
+    overlap: numericColumn(columnChunks(table, 'overlap', 'Uint32', file), n, (l) => new Uint32Array(l)),
+    kept: numericColumn(columnChunks(table, 'kept', 'Uint16', file), n, (l) => new Uint16Array(l)),
+    tailMass: numericColumn(columnChunks(table, 'tail_mass', 'Uint16', file), n, (l) => new Uint16Array(l)),
+    probs: binaryColumn(columnChunks(table, 'probs', 'Binary', file), n),
+    ids: padded(binaryColumn(columnChunks(table, 'ids', 'Binary', file), n)),
+    format,
+    documents,
+    units,
+    rankedIds,
+  };
+}

@@ -1,0 +1,57 @@
+import fc from 'fast-check';
+import { describe, expect, test } from 'vitest';
+import { CodecError } from './errors.js';
+import {
+  bytesPerProbability,
+  dequantizeProbabilities,
+  dequantizeTailMass,
+  quantizationErrorBound,
+  quantizationSchemes,
+  quantizeProbabilities,
+  quantizeTailMass,
+} from './quantization.js';
+
+const descendingRow = fc
+  .array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 1, maxLength: 64 })
+  .map((values) => Float32Array.from(values.sort((a, b) => b - a)));
+
+describe.each(quantizationSchemes)('%s', (scheme) => {
+  test('every decoded probability is within the documented error bound', () => {
+    fc.assert(
+      fc.property(descendingRow, (row) => {
+        const bytes = new Uint8Array(row.length * bytesPerProbability(scheme));
+        expect(quantizeProbabilities(scheme, row, 0, row.length, bytes, 0)).toBe(bytes.length);
+        const decoded = new Float32Array(row.length);
+        dequantizeProbabilities(scheme, bytes, 0, row.length, decoded, 0);
+        for (let i = 0; i < row.length; i++) {
+          expect(Math.abs(decoded[i] - row[i])).toBeLessThanOrEqual(quantizationErrorBound(scheme, row[i]));
+        }
+        // Order is preserved (ties allowed): ids stay in probability order after decoding.
+        for (let i = 1; i < row.length; i++) expect(decoded[i]).toBeLessThanOrEqual(decoded[i - 1]);
+      }),
+    );
+  });
+
+  test('refuses rows that are not in descending order or hold non-probabilities', () => {
+    const out = new Uint8Array(8);
+    expect(() => quantizeProbabilities(scheme, [0.1, 0.5], 0, 2, out, 0)).toThrow(CodecError);
+    expect(() => quantizeProbabilities(scheme, [Number.NaN], 0, 1, out, 0)).toThrow(/expected a number in \[0, 1\]/);
+    expect(() => quantizeProbabilities(scheme, [1.5], 0, 1, out, 0)).toThrow(/expected a number in \[0, 1\]/);
+  });
+});
+
+test('tail mass round trips within 1/131070 and refuses values outside [0, 1]', () => {
+  fc.assert(
+    fc.property(fc.double({ min: 0, max: 1, noNaN: true }), (tail) => {
+      expect(Math.abs(dequantizeTailMass(quantizeTailMass(tail)) - tail)).toBeLessThanOrEqual(1 / 131070 + 1e-12);
+    }),
+  );
+  expect(() => quantizeTailMass(-0.5)).toThrow(CodecError);
+  expect(() => quantizeTailMass(Number.POSITIVE_INFINITY)).toThrow(CodecError);
+});
+
+test('u8-log stores one byte per probability, the 16-bit schemes two', () => {
+  expect(bytesPerProbability('u8-log')).toBe(1);
+  expect(bytesPerProbability('u16-log')).toBe(2);
+  expect(bytesPerProbability('u16-linear')).toBe(2);
+});

@@ -1,0 +1,210 @@
+// Reading a labelled dataset back: the manifest is checked against what the caller expects,
+// each part's sha256 is checked before any of its rows is decoded, and documents are rebuilt
+// with typed arrays only (no per-token objects).
+import { join } from 'node:path';
+import * as arrow from 'apache-arrow';
+import * as parquet from 'parquet-wasm';
+import type { LabelledDocument } from '@kd/compress';
+import { CodecError, type CodecErrorCode } from './errors.js';
+import { readBytes, sha256Hex } from './files.js';
+import { unpackIds } from './id-packing.js';
+import { type Manifest, readManifest } from './manifest.js';
+import { type PartContents, readPartParquet, readPartSummary } from './part-schema.js';
+import { bytesPerProbability, dequantizeProbabilities, dequantizeTailMass } from './quantization.js';
+import { joinUnits, unitLookup } from './units.js';
+
+export interface OpenDatasetOptions {
+  /** Refuse the dataset (E_TOKENIZER_MISMATCH) unless it was labelled with this tokenizer.json sha256. */
+  expectTokenizerSha256?: string;
+  /** Check each part's sha256 before decoding it (default true). */
+  verify?: boolean;
+  /** Read a dataset whose writer was never closed (its stored parts only). Default false. */
+  allowIncomplete?: boolean;
+}
+
+export interface DatasetReader {
+  readonly manifest: Manifest;
+  /** The stored documents in corpus order, part by part. */
+  documents(): AsyncGenerator<LabelledDocument>;
+}
+
+export async function openDataset(dir: string, options: OpenDatasetOptions = {}): Promise<DatasetReader> {
+  const manifest = await readManifest(dir);
+  const expected = options.expectTokenizerSha256;
+  if (expected !== undefined && expected !== manifest.tokenizer.sha256) {
+    throw new CodecError(
+      'E_TOKENIZER_MISMATCH',
+      `${dir} was labelled with tokenizer sha256 ${manifest.tokenizer.sha256}, but tokenizer sha256 ${expected} is expected; ` +
+        'use the teacher tokenizer the dataset was labelled with, or relabel the corpus with this one',
+    );
+  }
+  if (!manifest.complete && !options.allowIncomplete) {
+    throw new CodecError(
+      'E_INCOMPLETE',
+      `${dir} is incomplete (its writer was not closed; ${manifest.totals.documents} documents stored); ` +
+        'resume the labelling run to finish it, or pass { allowIncomplete: true } to read the stored documents',
+    );
+  }
+  const verify = options.verify ?? true;
+  return {
+    manifest,
+    async *documents() {
+      for (const part of manifest.parts) {
+        const bytes = await readBytes(join(dir, part.file));
+        if (verify) checkPart(bytes, part.file, part.sha256);
+        const contents = readPartParquet(bytes, part.file);
+        if (contents.format.quantization !== manifest.quantization) {
+          throw new CodecError('E_PART_FORMAT', `${part.file} uses quantization ${contents.format.quantization}; the manifest says ${manifest.quantization}`);
+        }
+        yield* decodeDocuments(contents, part.file);
+      }
+    },
+  };
+}
+
+function checkPart(bytes: Uint8Array, file: string, expectedSha256: string): void {
+  const found = sha256Hex(bytes);
+  if (found !== expectedSha256) {
+    throw new CodecError(
+      'E_CHECKSUM',
+      `${file}: sha256 mismatch (expected ${expectedSha256}, got ${found}); the part is damaged: restore it from a copy or relabel its documents`,
+    );
+  }
+}
+
+/** Rebuilds the documents of one decoded part, in order. */
+function* decodeDocuments(part: PartContents, file: string): Generator<LabelledDocument> {
+  const { documents, format } = part;
+  const lookup = unitLookup(part.units.codes, part.units.texts);
+  let tokenTotal = 0;
+  for (const tokens of documents.tokens) tokenTotal += tokens;
+  if (tokenTotal !== part.length) {
+    throw new CodecError('E_PART_FORMAT', `${file}: documents add up to ${tokenTotal} token positions; the part has ${part.length} rows`);
+  }
+  const probabilityBytes = bytesPerProbability(format.quantization);
+  let position = 0;
+  for (let d = 0; d < documents.index.length; d++) {
+    const tokens = documents.tokens[d];
+    const rowCount = documents.rows[d];
+    if (rowCount > tokens) throw new CodecError('E_PART_FORMAT', `${file}: document ${documents.index[d]} has ${rowCount} rows for ${tokens} tokens`);
+    const { text, offsets } = joinUnits(lookup, part.unit, part.gapUnit, part.overlap, position, tokens, documents.trailingUnit[d]);
+    const tokenIds = part.tokenId.slice(position, position + tokens);
+
+    let entries = 0;
+    for (let t = 0; t < rowCount; t++) entries += part.kept[position + t];
+    const rowOffsets = new Uint32Array(rowCount + 1);
+    const ids = new Uint32Array(entries);
+    const probs = new Float32Array(entries);
+    const tailMass = new Float32Array(rowCount);
+    let cursor = 0;
+    for (let t = 0; t < rowCount; t++) {
+      const at = position + t;
+      const count = part.kept[at];
+      const probStart = part.probs.offsets[at];
+      if (part.probs.offsets[at + 1] - probStart !== count * probabilityBytes) {
+        throw new CodecError('E_PART_FORMAT', `${file}: row ${at} stores ${part.probs.offsets[at + 1] - probStart} probability bytes for ${count} kept entries`);
+      }
+      dequantizeProbabilities(format.quantization, part.probs.data, probStart, count, probs, cursor);
+      unpackIds(part.ids.data, part.ids.offsets[at], part.ids.offsets[at + 1], count, part.rankedIds, ids, cursor);
+      tailMass[t] = dequantizeTailMass(part.tailMass[at]);
+      cursor += count;
+      rowOffsets[t + 1] = cursor;
+    }
+    const document: LabelledDocument = {
+      index: documents.index[d],
+      id: documents.id[d],
+      text,
+      tokenIds,
+      offsets,
+      rows: { length: rowCount, offsets: rowOffsets, ids, probs, tailMass },
+    };
+    const task = documents.task[d];
+    if (task !== null) document.task = task;
+    yield document;
+    position += tokens;
+  }
+}
+
+export interface VerifyReport {
+  /** True when every listed part is present, intact and consistent with the manifest. */
+  ok: boolean;
+  /** Whether the writer was closed; an incomplete dataset can still be intact. */
+  complete: boolean;
+  parts: { file: string; ok: boolean; code?: CodecErrorCode; problem?: string }[];
+}
+
+/** Checks every part against the manifest (presence, size, sha256, metadata) without decoding rows. */
+export async function verifyDataset(dir: string): Promise<VerifyReport> {
+  const manifest = await readManifest(dir);
+  const parts: VerifyReport['parts'] = [];
+  for (const part of manifest.parts) {
+    try {
+      const bytes = await readBytes(join(dir, part.file));
+      checkPart(bytes, part.file, part.sha256);
+      const { format, documents } = readPartSummary(bytes, part.file);
+      const first = documents.index[0];
+      const last = documents.index[documents.index.length - 1];
+      if (format.tokens !== part.tokens || format.rows !== part.rows || first !== part.documents[0] || last !== part.documents[1]) {
+        throw new CodecError('E_MANIFEST', `${part.file}: its metadata (documents ${first}…${last}, ${format.tokens} tokens) disagrees with the manifest`);
+      }
+      parts.push({ file: part.file, ok: true });
+    } catch (error) {
+      if (!(error instanceof CodecError)) throw error;
+      parts.push({ file: part.file, ok: false, code: error.code, problem: error.message });
+    }
+  }
+  return { ok: parts.every((part) => part.ok), complete: manifest.complete, parts };
+}
+
+export interface DatasetStats {
+  documents: number;
+  tokens: number;
+  /** Positions that carry a sparse distribution. */
+  rows: number;
+  /** Bytes of all parts. */
+  bytes: number;
+  bytesPerToken: number;
+  /** Mean kept entries per row. */
+  meanKept: number;
+  /** Mean tail mass per row (as stored, after quantization). */
+  meanTailMass: number;
+  parts: number;
+}
+
+/** Sizes and averages of a dataset; reads only the `kept` and `tail_mass` columns. */
+export async function datasetStats(dir: string): Promise<DatasetStats> {
+  const manifest = await readManifest(dir);
+  let keptSum = 0;
+  let tailSum = 0;
+  let rows = 0;
+  for (const part of manifest.parts) {
+    const bytes = await readBytes(join(dir, part.file));
+    let table: arrow.Table;
+    try {
+      table = arrow.tableFromIPC(parquet.readParquet(bytes, { columns: ['kept', 'tail_mass'], batchSize: Math.max(1, part.tokens) }).intoIPCStream());
+    } catch (cause) {
+      throw new CodecError('E_PART_FORMAT', `${part.file} could not be decoded as Parquet: ${String(cause)}`, { cause });
+    }
+    const kept = table.getChild('kept');
+    const tail = table.getChild('tail_mass');
+    if (!kept || !tail) throw new CodecError('E_PART_FORMAT', `${part.file}: columns kept and tail_mass are required`);
+    for (let i = 0; i < kept.length; i++) {
+      const count = kept.get(i) as number | null;
+      if (count === null) continue;
+      keptSum += count;
+      tailSum += dequantizeTailMass(tail.get(i) as number);
+      rows++;
+    }
+  }
+  const { documents, tokens, bytes } = manifest.totals;
+  return {
+    documents,
+    tokens,
+    rows,
+    bytes,
+    bytesPerToken: tokens > 0 ? bytes / tokens : 0,
+    meanKept: rows > 0 ? keptSum / rows : 0,
+    meanTailMass: rows > 0 ? tailSum / rows : 0,
+    parts: manifest.parts.length,
+  };
+}

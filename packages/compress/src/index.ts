@@ -1,0 +1,12 @@
+// Public API of @kd/compress: keep the probabilities that matter, as sparse rows.
+
+export { CompressError, type CompressErrorCode } from './errors.js';
+export { softmax } from './softmax.js';
+export { selectTopK } from './topk.js';
+export { selectTopP } from './topp.js';
+export { selectRow } from './select.js';
+export { keptCount } from './kept-count.js';
+export { validateSpec } from './spec.js';
+export { SparseRowsBuilder, rowAt, sliceRows } from './rows.js';
+export { capturedMass, klFullToSparse } from './fidelity.js';
+export type { CompressionSpec, LabelledDocument, SparseRow, SparseRows } from './types.js';

@@ -1,0 +1,266 @@
+// Loading a teacher: the ONNX causal LM and its tokenizer from one folder, the fast-path
+// session (top-k probabilities computed inside the graph), and on demand a second session on
+// the original graph for full logits.
+import { createHash } from 'node:crypto';
+import { access, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { validateSpec, type CompressionSpec, type LabelledDocument, type SparseRows } from '@kd/compress';
+import { InferenceSession, Tensor } from 'onnxruntime-node';
+import { z } from 'zod';
+import type { CorpusDocument } from './corpus.js';
+import { TeacherError } from './errors.js';
+import { buildFeeds, type PaddedBatch } from './feeds.js';
+import { appendTopK, decodeModel } from './graph.js';
+import { sha256File } from './hash.js';
+import { labelTokenized, type LabelOptions, type LabelSettings, type TopKRunner } from './label.js';
+import { readSignature, type ModelSignature } from './signature.js';
+import { loadTokenizer, type TeacherTokenizer } from './tokenizer.js';
+import { checkWindowOptions } from './windows.js';
+
+export interface LoadTeacherOptions {
+  /** Softmax temperature τ applied to the logits (default 1). */
+  temperature?: number;
+  /**
+   * Candidates the fast path returns per position (default: what each label call's spec
+   * needs: k, or kMax in adaptive mode). A spec that needs more is refused.
+   */
+  topK?: number;
+  /** onnxruntime intra-op threads (default 2). */
+  threads?: number;
+}
+
+export type TokenIdArray = Int32Array | BigInt64Array;
+export type AttentionMaskArray = Int32Array | BigInt64Array | Uint8Array;
+
+export interface Teacher {
+  readonly modelPath: string;
+  readonly modelSha256: string;
+  readonly tokenizerSha256: string;
+  /** Rows of the logits (and the range of every id in a sparse row). */
+  readonly vocabSize: number;
+  /** Longest sequence the model was built for: config.json max_position_embeddings, else 2048. */
+  readonly contextLength: number;
+  readonly temperature: number;
+  readonly signature: ModelSignature;
+  readonly tokenizer: TeacherTokenizer;
+  /** Tokenizes (BOS + tokens + EOS), windows, batches and labels documents; yields them in input order. */
+  label(documents: AsyncIterable<CorpusDocument> | Iterable<CorpusDocument>, options: LabelOptions): AsyncGenerator<LabelledDocument>;
+  /** Labels exactly these ids (no BOS or EOS added): row t is the distribution after ids[0..t]. */
+  labelTokenIds(ids: ArrayLike<number>, options: LabelOptions): Promise<SparseRows>;
+  /** Full logits [batch, sequence, vocabSize] of the original graph (no temperature), for baselines and fidelity checks. */
+  forwardLogits(inputIds: TokenIdArray, attentionMask: AttentionMaskArray | undefined, batch: number, sequence: number): Promise<Float32Array>;
+  close(): Promise<void>;
+}
+
+const configSchema = z
+  .object({
+    max_position_embeddings: z.number().int().positive().optional(),
+    bos_token_id: z.union([z.number().int(), z.array(z.number().int())]).nullable().optional(),
+    eos_token_id: z.union([z.number().int(), z.array(z.number().int())]).nullable().optional(),
+    num_attention_heads: z.number().int().positive().optional(),
+    num_key_value_heads: z.number().int().positive().optional(),
+    hidden_size: z.number().int().positive().optional(),
+    head_dim: z.number().int().positive().nullable().optional(),
+  })
+  .loose();
+type ModelConfig = z.infer<typeof configSchema>;
+
+const defaultContextLength = 2048;
+
+async function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+async function readConfig(dir: string): Promise<ModelConfig> {
+  const path = join(dir, 'config.json');
+  if (!(await exists(path))) return {};
+  let json: unknown;
+  try {
+    json = JSON.parse(await readFile(path, 'utf8'));
+  } catch (cause) {
+    throw new TeacherError('E_MODEL_FORMAT', `${path}: not valid JSON; fix or remove the file`, { cause });
+  }
+  const parsed = configSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new TeacherError('E_MODEL_FORMAT', `${path}: ${issue?.path.join('.')}: ${issue?.message}; expected a Hugging Face config.json`);
+  }
+  return parsed.data;
+}
+
+function firstId(value: number | number[] | null | undefined): number | undefined {
+  if (value === null || value === undefined) return undefined;
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function checkPositive(name: string, value: number, integer: boolean): void {
+  if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
+    throw new TeacherError('E_OPTIONS', `${name} must be a positive ${integer ? 'integer' : 'finite number'}, got ${value}`);
+  }
+}
+
+/** IEEE half → single precision, for fp16 logits read back from the original graph. */
+function halfToFloat(half: Uint16Array): Float32Array {
+  const out = new Float32Array(half.length);
+  for (let i = 0; i < half.length; i++) {
+    const h = half[i];
+    const sign = h & 0x8000 ? -1 : 1;
+    const exponent = (h >> 10) & 0x1f;
+    const fraction = h & 0x3ff;
+    if (exponent === 0) out[i] = sign * 2 ** -14 * (fraction / 1024);
+    else if (exponent === 31) out[i] = fraction ? NaN : sign * Infinity;
+    else out[i] = sign * 2 ** (exponent - 15) * (1 + fraction / 1024);
+  }
+  return out;
+}
+
+/** Loads the teacher in `dir`: `model.onnx` (or `onnx/model.onnx`), `tokenizer.json`, optional `config.json`. */
+export async function loadTeacher(dir: string, options: LoadTeacherOptions = {}): Promise<Teacher> {
+  const temperature = options.temperature ?? 1;
+  const threads = options.threads ?? 2;
+  checkPositive('temperature', temperature, false);
+  checkPositive('threads', threads, true);
+  if (options.topK !== undefined) checkPositive('topK', options.topK, true);
+
+  const candidates = [join(dir, 'model.onnx'), join(dir, 'onnx', 'model.onnx')];
+  let modelPath: string | undefined;
+  for (const candidate of candidates) if (!modelPath && (await exists(candidate))) modelPath = candidate;
+  if (!modelPath) throw new TeacherError('E_MODEL_NOT_FOUND', `no ONNX model in ${dir}: looked for ${candidates.join(' and ')}`);
+  const tokenizerPath = join(dir, 'tokenizer.json');
+  if (!(await exists(tokenizerPath))) {
+    throw new TeacherError('E_TOKENIZER_NOT_FOUND', `no tokenizer.json in ${dir}; save the teacher's tokenizer there (tokenizer.save_pretrained)`);
+  }
+  const config = await readConfig(dir);
+  const tokenizer = loadTokenizer(tokenizerPath, { bosId: firstId(config.bos_token_id), eosId: firstId(config.eos_token_id) });
+  const tokenizerSha256 = await sha256File(tokenizerPath);
+
+  // The graph is decoded from bytes already in memory, so hashing them there costs no extra read.
+  const modelBytes = await readFile(modelPath);
+  const modelSha256 = createHash('sha256').update(modelBytes).digest('hex');
+  const model = decodeModel(modelBytes, modelPath);
+  const heads = config.num_key_value_heads ?? config.num_attention_heads;
+  const headDim = config.head_dim ?? (config.hidden_size && config.num_attention_heads ? config.hidden_size / config.num_attention_heads : undefined);
+  const signature = readSignature(model, modelPath, { heads, headDim });
+  const vocabSize = signature.vocabSize ?? tokenizer.vocabSize;
+  const contextLength = config.max_position_embeddings ?? defaultContextLength;
+  const fast = appendTopK(model, signature, temperature, modelPath);
+
+  const sessionOptions: InferenceSession.SessionOptions = {
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    graphOptimizationLevel: 'all',
+  };
+  const createSession = async (source: string | Uint8Array): Promise<InferenceSession> => {
+    try {
+      return typeof source === 'string' ? await InferenceSession.create(source, sessionOptions) : await InferenceSession.create(source, sessionOptions);
+    } catch (cause) {
+      throw new TeacherError('E_MODEL_FORMAT', `${modelPath}: onnxruntime could not load the model (${(cause as Error).message})`, { cause });
+    }
+  };
+  const fastSession = await createSession(fast.bytes);
+  let fullSession: Promise<InferenceSession> | undefined;
+
+  const runTopK: TopKRunner = async (batch, k) => {
+    const feeds = buildFeeds(signature, batch);
+    feeds[fast.names.k] = new Tensor('int64', BigInt64Array.of(BigInt(k)), [1]);
+    const result = await fastSession.run(feeds);
+    return { probabilities: result[fast.names.probabilities].data as Float32Array, ids: result[fast.names.ids].data as Int32Array };
+  };
+
+  const settingsFor = (labelOptions: LabelOptions): LabelSettings => {
+    const spec: CompressionSpec = validateSpec(labelOptions.spec, vocabSize);
+    const needed = spec.mode === 'fixed' ? spec.k : Math.min(spec.kMax, vocabSize);
+    const k = options.topK ?? needed;
+    if (k < needed) {
+      throw new TeacherError('E_OPTIONS', `the spec keeps up to ${needed} probabilities per position but the teacher was loaded with topK ${k}; load it with topK ≥ ${needed} or lower k/kMax`);
+    }
+    const window = labelOptions.window ?? Math.min(contextLength, 256);
+    const stride = labelOptions.stride ?? Math.max(1, Math.floor(window / 2));
+    const batchSize = labelOptions.batchSize ?? 8;
+    checkWindowOptions(window, stride, contextLength);
+    checkPositive('batchSize', batchSize, true);
+    return { spec, k: Math.min(k, vocabSize), window, stride, batchSize, padId: tokenizer.eosId ?? 0, onBatch: labelOptions.onBatch };
+  };
+
+  let closed = false;
+  const ensureOpen = () => {
+    if (closed) throw new TeacherError('E_OPTIONS', `the teacher ${modelPath} was closed; load it again to use it`);
+  };
+
+  return {
+    modelPath,
+    modelSha256,
+    tokenizerSha256,
+    vocabSize,
+    contextLength,
+    temperature,
+    signature,
+    tokenizer,
+    async *label(documents, labelOptions) {
+      ensureOpen();
+      const settings = settingsFor(labelOptions);
+      async function* tokenized() {
+        for await (const document of documents) {
+          const encoded = await tokenizer.encode(document.text);
+          const bos = tokenizer.bosId === undefined ? 0 : 1;
+          const eos = tokenizer.eosId === undefined ? 0 : 1;
+          const length = encoded.ids.length + bos + eos;
+          const tokenIds = new Uint32Array(length);
+          const offsets = new Uint32Array(2 * length);
+          // BOS and EOS cover no text: empty spans at the start and the end.
+          if (bos) tokenIds[0] = tokenizer.bosId!;
+          tokenIds.set(encoded.ids, bos);
+          offsets.set(encoded.offsets, 2 * bos);
+          if (eos) {
+            tokenIds[length - 1] = tokenizer.eosId!;
+            offsets[2 * length - 2] = document.text.length;
+            offsets[2 * length - 1] = document.text.length;
+          }
+          yield { source: document, tokenIds, offsets };
+        }
+      }
+      for await (const { document, rows } of labelTokenized(tokenized(), runTopK, settings)) {
+        const { source } = document;
+        yield { index: source.index, id: source.id, task: source.task, text: source.text, tokenIds: document.tokenIds, offsets: document.offsets, rows };
+      }
+    },
+    async labelTokenIds(ids, labelOptions) {
+      ensureOpen();
+      const settings = settingsFor(labelOptions);
+      const tokenIds = Uint32Array.from(ids);
+      for (let i = 0; i < tokenIds.length; i++) {
+        if (tokenIds[i] !== ids[i] || tokenIds[i] >= vocabSize) {
+          throw new TeacherError('E_OPTIONS', `token id ${ids[i]} at ${i} is not an integer in [0, ${vocabSize})`);
+        }
+      }
+      for await (const { rows } of labelTokenized([{ tokenIds }], runTopK, settings)) return rows;
+      throw new TeacherError('E_OPTIONS', 'labelling produced no document');
+    },
+    async forwardLogits(inputIds, attentionMask, batch, sequence) {
+      ensureOpen();
+      if (inputIds.length !== batch * sequence || (attentionMask && attentionMask.length !== batch * sequence)) {
+        throw new TeacherError('E_OPTIONS', `inputIds and attentionMask must hold batch × sequence = ${batch * sequence} values, got ${inputIds.length} and ${attentionMask?.length ?? 'none'}`);
+      }
+      const ids = inputIds instanceof Int32Array ? inputIds : Int32Array.from(inputIds, Number);
+      const mask = new Uint8Array(batch * sequence).fill(1);
+      if (attentionMask) for (let i = 0; i < mask.length; i++) mask[i] = Number(attentionMask[i]) ? 1 : 0;
+      const padded: PaddedBatch = { batch, sequence, ids, mask };
+      fullSession ??= createSession(modelPath!);
+      const session = await fullSession;
+      const logits = (await session.run(buildFeeds(signature, padded), [signature.logits.name]))[signature.logits.name];
+      if (logits.type === 'float32') return logits.data as Float32Array;
+      if (logits.type === 'float16') return halfToFloat(logits.data as Uint16Array);
+      if (logits.type === 'float64') return Float32Array.from(logits.data as Float64Array);
+      throw new TeacherError('E_MODEL_OUTPUTS', `${modelPath}: logits of type ${logits.type} cannot be read in JavaScript; label() still works (it converts inside the graph)`);
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await fastSession.release();
+      if (fullSession) await (await fullSession).release();
+    },
+  };
+}

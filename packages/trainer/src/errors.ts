@@ -1,0 +1,22 @@
+// The one error class of @kd/trainer: every failure carries a stable code and a message that
+// says what was expected, what was found and what to do.
+
+export type TrainerErrorCode =
+  | 'E_CONFIG'
+  | 'E_OPTIONS'
+  | 'E_BACKEND'
+  | 'E_DATA'
+  | 'E_TOKENIZER'
+  | 'E_MEMORY'
+  | 'E_NONFINITE_LOSS'
+  | 'E_CHECKPOINT'
+  | 'E_EXPORT';
+
+export class TrainerError extends Error {
+  readonly code: TrainerErrorCode;
+  constructor(code: TrainerErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'TrainerError';
+    this.code = code;
+  }
+}

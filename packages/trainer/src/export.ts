@@ -1,0 +1,159 @@
+// Export of a trained student as a folder in the onnx-community layout that Hugging Face
+// tools load like any Llama: onnx/model.onnx (with a KV cache), model.safetensors with
+// Hugging Face parameter names and layout, config.json, generation_config.json,
+// tokenizer.json + tokenizer_config.json, and the task prompt templates.
+import { copyFile, mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ModelConfig } from './config.js';
+import { loadCheckpoint } from './checkpoint.js';
+import { TrainerError } from './errors.js';
+import type { LanguageModel } from './model.js';
+import { buildOnnxModel } from './onnx-export.js';
+import { encodeSafetensors, type StoredTensor } from './safetensors.js';
+import { readSpecialTokens } from './special-tokens.js';
+
+/** The prompt templates of the four corpus tasks, as the student was trained on them. */
+export const taskTemplates = {
+  text: '{text}',
+  code: '# file: {path}\n{text}',
+  classify: 'Classify the email as spam or ham.\n{input}\nLabel: {label}',
+  translate: 'Translate {src_lang} to {tgt_lang}.\n{src_lang}: {src}\n{tgt_lang}: {tgt}',
+} as const;
+
+export interface ExportOptions {
+  /** tokenizer.json to ship; required when exporting an in-memory model, else the checkpoint's. */
+  tokenizer?: string;
+  /** Replace an existing export folder (default false). */
+  overwrite?: boolean;
+}
+
+export interface ExportResult {
+  dir: string;
+  files: string[];
+  config: ModelConfig;
+}
+
+function isProjection(name: string): boolean {
+  return /\.(q_proj|k_proj|v_proj|o_proj|gate_proj|up_proj|down_proj)\.weight$/.test(name);
+}
+
+function transpose(values: Float32Array, rows: number, columns: number): Float32Array {
+  const out = new Float32Array(values.length);
+  for (let row = 0; row < rows; row++) {
+    for (let column = 0; column < columns; column++) out[column * rows + row] = values[row * columns + column];
+  }
+  return out;
+}
+
+/** Hugging Face Llama tensors: projections as [out, in]; the output head is tied, so not stored. */
+export function huggingFaceTensors(model: LanguageModel): Map<string, StoredTensor> {
+  const tensors = new Map<string, StoredTensor>();
+  for (const [name, parameter] of model.parameters) {
+    const data = parameter.dataSync() as Float32Array;
+    if (isProjection(name)) {
+      const [inputs, outputs] = parameter.shape;
+      tensors.set(name, { shape: [outputs, inputs], data: transpose(data, inputs, outputs) });
+    } else tensors.set(name, { shape: [...parameter.shape], data });
+  }
+  return tensors;
+}
+
+function huggingFaceConfig(config: ModelConfig): Record<string, unknown> {
+  return {
+    architectures: ['LlamaForCausalLM'],
+    model_type: 'llama',
+    vocab_size: config.vocabSize,
+    hidden_size: config.hiddenSize,
+    intermediate_size: config.intermediateSize,
+    num_hidden_layers: config.layers,
+    num_attention_heads: config.heads,
+    num_key_value_heads: config.keyValueHeads,
+    head_dim: config.headSize,
+    hidden_act: 'silu',
+    max_position_embeddings: config.maxPositions,
+    initializer_range: config.initializerRange,
+    rms_norm_eps: config.rmsNormEpsilon,
+    rope_theta: config.ropeTheta,
+    rope_scaling: null,
+    attention_bias: false,
+    attention_dropout: 0,
+    mlp_bias: false,
+    tie_word_embeddings: true,
+    use_cache: true,
+    torch_dtype: 'float32',
+    bos_token_id: config.bosTokenId ?? null,
+    eos_token_id: config.eosTokenId ?? null,
+    pad_token_id: config.padTokenId ?? null,
+  };
+}
+
+/**
+ * Writes the export folder from a run folder / checkpoint path or an in-memory model. The folder
+ * is assembled under a temporary name and renamed into place when complete.
+ */
+export async function exportModel(source: string | LanguageModel, outDir: string, options: ExportOptions = {}): Promise<ExportResult> {
+  let model: LanguageModel;
+  let tokenizerPath: string;
+  let owned = false;
+  if (typeof source === 'string') {
+    const loaded = await loadCheckpoint(source);
+    model = loaded.model;
+    owned = true;
+    tokenizerPath = options.tokenizer ?? loaded.tokenizerPath;
+  } else {
+    if (!options.tokenizer) throw new TrainerError('E_EXPORT', 'exporting an in-memory model needs options.tokenizer (the tokenizer.json it was trained with)');
+    model = source;
+    tokenizerPath = options.tokenizer;
+  }
+  const partial = `${outDir}.partial-${process.pid}`;
+  try {
+    const { stat } = await import('node:fs/promises');
+    const exists = await stat(outDir).then(() => true, () => false);
+    if (exists && !options.overwrite) throw new TrainerError('E_EXPORT', `${outDir} already exists; pass --overwrite to replace it or choose another folder`);
+    const config = model.config;
+    const special = await readSpecialTokens(tokenizerPath);
+    const weights = new Map<string, Float32Array>();
+    for (const [name, parameter] of model.parameters) weights.set(name, parameter.dataSync() as Float32Array);
+
+    await rm(partial, { recursive: true, force: true });
+    await mkdir(join(partial, 'onnx'), { recursive: true });
+    await writeFile(join(partial, 'onnx', 'model.onnx'), buildOnnxModel(config, weights));
+    await writeFile(join(partial, 'model.safetensors'), encodeSafetensors(huggingFaceTensors(model), { format: 'pt' }));
+    await writeFile(join(partial, 'config.json'), JSON.stringify(huggingFaceConfig(config), null, 2));
+    await writeFile(
+      join(partial, 'generation_config.json'),
+      JSON.stringify({ bos_token_id: config.bosTokenId ?? null, eos_token_id: config.eosTokenId ?? null, pad_token_id: config.padTokenId ?? null, do_sample: false }, null, 2),
+    );
+    await copyFile(tokenizerPath, join(partial, 'tokenizer.json'));
+    await writeFile(
+      join(partial, 'tokenizer_config.json'),
+      JSON.stringify(
+        {
+          tokenizer_class: 'PreTrainedTokenizerFast',
+          bos_token: special.bos?.content ?? null,
+          eos_token: special.eos?.content ?? null,
+          unk_token: special.unk?.content ?? null,
+          pad_token: special.pad?.content ?? null,
+          model_max_length: config.maxPositions,
+          clean_up_tokenization_spaces: false,
+        },
+        null,
+        2,
+      ),
+    );
+    await writeFile(join(partial, 'templates.json'), JSON.stringify(taskTemplates, null, 2));
+    if (exists) await rm(outDir, { recursive: true, force: true });
+    await rename(partial, outDir);
+    return {
+      dir: outDir,
+      files: ['config.json', 'generation_config.json', 'model.safetensors', 'onnx/model.onnx', 'templates.json', 'tokenizer.json', 'tokenizer_config.json'],
+      config,
+    };
+  } catch (cause) {
+    await rm(partial, { recursive: true, force: true });
+    if (cause instanceof TrainerError) throw cause;
+    throw new TrainerError('E_EXPORT', `export to ${outDir} failed: ${(cause as Error).message}`, { cause });
+  } finally {
+    if (owned) model.dispose();
+  }
+}

@@ -1,0 +1,91 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadCheckpoint } from './checkpoint.js';
+import { train, type TrainOptionsInput } from './train.js';
+import { devCorpus, teacherTokenizer } from './test-fixtures.js';
+
+const folders: string[] = [];
+async function freshFolder(): Promise<string> {
+  const folder = await mkdtemp(join(tmpdir(), 'kd-train-'));
+  folders.push(folder);
+  return folder;
+}
+afterAll(async () => {
+  for (const folder of folders) await rm(folder, { recursive: true, force: true });
+});
+
+const base = (out: string): TrainOptionsInput => ({
+  corpus: devCorpus,
+  limit: 30,
+  tokenizer: teacherTokenizer,
+  out,
+  model: { hiddenSize: 32, intermediateSize: 64, layers: 1, heads: 2, maxPositions: 64 },
+  steps: 6,
+  batchSize: 2,
+  sequenceLength: 16,
+  accumulate: 2,
+  learningRate: 1e-2,
+  warmupSteps: 2,
+  seed: 5,
+  checkpointEvery: 100,
+  backend: 'wasm',
+});
+
+describe('train (objective ce)', () => {
+  it('a run stopped after step 3 and resumed follows the uninterrupted loss curve exactly', async () => {
+    const whole = await train(base(await freshFolder()));
+    expect(whole.step).toBe(6);
+    expect(whole.losses).toHaveLength(6);
+    expect(whole.losses.every(Number.isFinite)).toBe(true);
+    // The loss at init is about ln(32000), and training lowers it.
+    expect(whole.losses[0]).toBeGreaterThan(Math.log(32000) - 0.5);
+    expect(whole.losses[5]).toBeLessThan(whole.losses[0]);
+
+    const out = await freshFolder();
+    const controller = new AbortController();
+    const first = await train(base(out), { signal: controller.signal, onProgress: (progress) => progress.step === 3 && controller.abort() });
+    expect(first.stopped).toBe(true);
+    expect(first.step).toBe(3);
+    const saved = await loadCheckpoint(out);
+    expect(saved.state.step).toBe(3);
+    expect(saved.state.dataPosition).toBe(6);
+    saved.model.dispose();
+    await expect(train(base(out))).rejects.toMatchObject({ code: 'E_CHECKPOINT' });
+    await expect(train({ ...base(out), resume: true, batchSize: 3 })).rejects.toMatchObject({ code: 'E_CHECKPOINT' });
+
+    const resumed = await train({ ...base(out), resume: true });
+    expect(resumed.step).toBe(6);
+    expect(resumed.losses).toEqual(whole.losses);
+    const finalWhole = await loadCheckpoint(whole.checkpoint);
+    const finalResumed = await loadCheckpoint(out);
+    const name = 'model.layers.0.mlp.down_proj.weight';
+    expect(finalResumed.model.parameters.get(name)!.dataSync()).toEqual(finalWhole.model.parameters.get(name)!.dataSync());
+    finalWhole.model.dispose();
+    finalResumed.model.dispose();
+    // Only the finished checkpoint remains: no partial or previous folders.
+    expect((await readdir(out)).sort()).toEqual(['checkpoint']);
+  });
+
+  it('stops on a non-finite loss, names the step and keeps the last good checkpoint', async () => {
+    // A huge learning rate without clipping blows the weights up within a few steps.
+    const blowUp = await freshFolder();
+    const failure = await train({ ...base(blowUp), steps: 40, accumulate: 1, clip: 0, weightDecay: 0, learningRate: 1e30, warmupSteps: 0, checkpointEvery: 1 }).catch((caught) => caught);
+    expect(failure.code).toBe('E_NONFINITE_LOSS');
+    expect(failure.message).toMatch(/^step \d+: /);
+    const failedStep = Number(/^step (\d+)/.exec(failure.message)![1]);
+    const kept = await loadCheckpoint(blowUp);
+    expect(kept.state.step).toBe(failedStep - 1);
+    expect(kept.state.losses.every(Number.isFinite)).toBe(true);
+    kept.model.dispose();
+  });
+
+  it('refuses an oversized batch up front with a memory estimate', async () => {
+    const out = await freshFolder();
+    const error = await train({ ...base(out), batchSize: 4096, sequenceLength: 1024, model: { ...base(out).model, maxPositions: 1024 } }).catch((caught) => caught);
+    expect(error.code).toBe('E_MEMORY');
+    expect(error.message).toMatch(/needs about [\d.]+ (GiB|MiB)/);
+    expect(error.message).toMatch(/--accumulate/);
+  });
+});

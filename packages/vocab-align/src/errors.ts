@@ -1,0 +1,19 @@
+// The one error class of @kd/vocab-align: every failure carries a stable code and a message
+// that says what was expected, what was found and what to do.
+
+export type AlignErrorCode =
+  | 'E_TOKENIZER_NOT_FOUND'
+  | 'E_TOKENIZER_FORMAT'
+  | 'E_UNMAPPABLE'
+  | 'E_UNMAPPED'
+  | 'E_CACHE'
+  | 'E_INPUT';
+
+export class AlignError extends Error {
+  readonly code: AlignErrorCode;
+  constructor(code: AlignErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'AlignError';
+    this.code = code;
+  }
+}

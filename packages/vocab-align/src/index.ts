@@ -1,0 +1,24 @@
+// @kd/vocab-align: map teacher tokens onto a student vocabulary across tokenizer families, and
+// align teacher and student positions by character offsets.
+export { AlignError, type AlignErrorCode } from './errors.js';
+export type { TokenizerFamily } from './normalize.js';
+export {
+  loadTokenizer,
+  type EncodedText,
+  type LoadedTokenizer,
+  type LoadTokenizerOptions,
+  type SpecialTokenRole,
+  type SpecialTokenRoles,
+} from './tokenizer.js';
+export { createVocabularyMap, MatchKind, VocabularyMap } from './vocabulary-map.js';
+export { buildVocabularyMap, type BuildVocabularyMapOptions } from './map-cache.js';
+export { scatterAligned } from './scatter.js';
+export { alignedFraction, alignPositions, type TokenSpans } from './positions.js';
+export {
+  coverageReport,
+  datasetCoverage,
+  vocabularyCoverage,
+  type CoverageReport,
+  type DatasetCoverage,
+  type VocabularyCoverage,
+} from './coverage.js';

@@ -1,0 +1,23 @@
+// One vitest run over every package; tests import workspace packages from src, so no build is needed.
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+const src = (name: string) => fileURLToPath(new URL(`./packages/${name}/src/index.ts`, import.meta.url));
+
+export default defineConfig({
+  resolve: {
+    alias: {
+      '@kd/teacher': src('teacher'),
+      '@kd/compress': src('compress'),
+      '@kd/codec-parquet': src('codec-parquet'),
+      '@kd/vocab-align': src('vocab-align'),
+      '@kd/trainer': src('trainer'),
+    },
+  },
+  test: {
+    include: ['packages/*/src/**/*.test.ts', 'apps/*/src/**/*.test.ts'],
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+    pool: 'forks',
+  },
+});
