@@ -2,9 +2,9 @@
 // setting, on the shared teacher and corpus. The teacher runs once with top-64 candidates; each
 // setting cuts those candidates exactly as the labelling fast path would (TopK(k) is a prefix of
 // TopK(64)), is written with the codec, and is read back to measure what a trainer would see.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { datasetStats, openDataset, openDatasetWriter } from '@kd/codec-parquet';
 import { klFullToSparse, keptCount, rowAt, softmax, SparseRowsBuilder, type CompressionSpec, type LabelledDocument } from '@kd/compress';
 import { loadTeacher, readCorpus } from '@kd/teacher';
@@ -41,6 +41,8 @@ export interface LabelModesOptions {
   limit?: number;
   /** Short documents per task whose every position enters the KL measurement. */
   klDocumentsPerTask: number;
+  /** Keep the dataset of this setting in `dir` (replacing what is there) for later sections. */
+  keep?: { setting: string; dir: string };
 }
 
 export async function benchLabelModes(options: LabelModesOptions): Promise<Omit<SectionResult, 'command'>> {
@@ -72,6 +74,12 @@ export async function benchLabelModes(options: LabelModesOptions): Promise<Omit<
     }
     const labelSeconds = (performance.now() - started) / 1000;
     for (const writer of writers) await writer.close();
+    const kept = settings.findIndex((setting) => setting.name === options.keep?.setting);
+    if (options.keep && kept >= 0) {
+      rmSync(options.keep.dir, { recursive: true, force: true });
+      mkdirSync(dirname(options.keep.dir), { recursive: true });
+      cpSync(join(work, String(kept)), options.keep.dir, { recursive: true });
+    }
 
     // Full softmax of the sampled documents, one at a time with exactly the labelled context.
     const full = new Map<number, Float32Array>();

@@ -7,12 +7,25 @@ type Section = () => Promise<Omit<SectionResult, 'command'>>;
 
 const teacherDir = `${sharedDir}fixtures/teacher-llama-13m`;
 const devCorpus = `${sharedDir}corpus/dev.jsonl`;
+/** dev.jsonl labelled with adaptive p=0.95: kept by the `modes` section for the `align` section. */
+const devLabels = `${repoRoot}out/bench/dev-labels`;
+
+async function labelDev(): Promise<void> {
+  const { runLabel } = await import('../apps/distill/src/commands/label.js');
+  await runLabel(
+    { teacher: teacherDir, data: devCorpus, out: devLabels, mode: 'adaptive', k: 32, p: 0.95, kMin: 1, kMax: 64, temperature: 1, batchSize: 8, rowsPerPart: 262_144, threads: 2 },
+    (line) => process.stderr.write(`${line}\n`),
+  );
+}
 
 const sections: Record<string, Section> = {
-  modes: async () => (await import('./label-modes.js')).benchLabelModes({ teacherDir, corpusPath: devCorpus, klDocumentsPerTask: 8 }),
+  modes: async () => (await import('./label-modes.js')).benchLabelModes({ teacherDir, corpusPath: devCorpus, klDocumentsPerTask: 8, keep: { setting: 'adaptive p=0.95', dir: devLabels } }),
   throughput: async () => (await import('./throughput.js')).benchThroughput({ teacherDir, corpusPath: devCorpus }),
   codec: async () => (await import('./codec.js')).benchCodecSection(),
   select: async () => (await import('./select.js')).benchSelectSection(),
+  align: async () => (await import('./align.js')).benchAlignSection(devLabels, labelDev),
+  train: async () => (await import('./train.js')).benchTrainSection(),
+  parity: async () => (await import('./train.js')).benchParitySection(),
 };
 
 const { values } = parseArgs({ options: { only: { type: 'string' } } });
