@@ -19,7 +19,11 @@ import { readCorpus } from '../packages/teacher/src/corpus.js';
 
 // The binding is a dependency of @kd/vocab-align, not of the repository root.
 const requireFromAlign = createRequire(new URL('../packages/vocab-align/package.json', import.meta.url));
-const { Tokenizer } = requireFromAlign('tokenizers') as typeof import('tokenizers');
+interface TrainableTokenizer {
+  train(files: string[]): void;
+  save(path: string, pretty?: boolean): void;
+}
+const { Tokenizer } = requireFromAlign('tokenizers') as { Tokenizer: { fromString(json: string): TrainableTokenizer } };
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 const { values } = parseArgs({

@@ -1,5 +1,6 @@
 // The `kd` program: one subcommand per step of the pipeline.
 import { Command } from 'commander';
+import { alignCommand } from './commands/align.js';
 import { inspectCommand } from './commands/inspect.js';
 import { exportCommand } from './commands/export.js';
 import { labelCommand } from './commands/label.js';
@@ -13,6 +14,7 @@ export function createProgram(): Command {
     .showHelpAfterError('(add --help for usage)');
   program.addCommand(labelCommand());
   program.addCommand(inspectCommand());
+  program.addCommand(alignCommand());
   program.addCommand(trainCommand());
   program.addCommand(exportCommand());
   for (const command of program.commands) command.exitOverride();
