@@ -5,6 +5,7 @@
 import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { initializeBackend } from './backend.js';
 import type { ModelConfig } from './config.js';
 import { TrainerError } from './errors.js';
 import { modelFromWeights, type LanguageModel } from './model.js';
@@ -120,6 +121,8 @@ export async function findCheckpoint(path: string): Promise<string | undefined> 
 export async function loadCheckpoint(path: string): Promise<LoadedCheckpoint> {
   const folder = await findCheckpoint(path);
   if (!folder) throw new TrainerError('E_CHECKPOINT', `no checkpoint in ${path} (expected ${checkpointPath(path)}/state.json); train first or check the path`);
+  // The weights become tensors: a process that only loads (kd export) has no backend yet.
+  await initializeBackend();
   let raw: unknown;
   try {
     raw = JSON.parse(await readFile(join(folder, 'state.json'), 'utf8'));

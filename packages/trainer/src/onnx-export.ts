@@ -84,11 +84,15 @@ export function buildOnnxModel(config: ModelConfig, weights: ReadonlyMap<string,
     return graph.op('Add', [graph.op('Mul', [x, cos]), graph.op('Mul', [rotated, sin])]);
   };
   const repeats = heads / keyValueHeads;
-  const expandShape = graph.ints('const_repeat_shape', [1, 1, repeats, 1, 1]);
-  const repeatedShape = graph.ints('const_repeated_shape', [0, heads, -1, headSize]);
+  // Only grouped-query attention repeats key/value heads; without it the shape constants would
+  // be unused initializers, which onnxruntime warns about at every load.
+  const repeatShapes = repeats === 1 ? undefined : {
+    expand: graph.ints('const_repeat_shape', [1, 1, repeats, 1, 1]),
+    repeated: graph.ints('const_repeated_shape', [0, heads, -1, headSize]),
+  };
   const repeatHeads = (x: string) => {
-    if (repeats === 1) return x;
-    return graph.op('Reshape', [graph.op('Expand', [graph.op('Unsqueeze', [x, axis2]), expandShape]), repeatedShape]);
+    if (!repeatShapes) return x;
+    return graph.op('Reshape', [graph.op('Expand', [graph.op('Unsqueeze', [x, axis2]), repeatShapes.expand]), repeatShapes.repeated]);
   };
 
   const embedding = weight('model.embed_tokens.weight', [vocabSize, hiddenSize]);
