@@ -4,6 +4,8 @@
 export interface ProgressOptions {
   label: string;
   total?: number;
+  /** Already done before this run started (a resumed job): counted in the total, not in the rate. */
+  initial?: number;
   unit: string;
   stream?: NodeJS.WriteStream;
   enabled?: boolean;
@@ -38,20 +40,23 @@ export class Progress {
     if (now - this.lastDraw < 100 && done !== this.options.total) return;
     this.lastDraw = now;
     const seconds = (now - this.started) / 1000;
-    const rate = done / Math.max(seconds, 1e-9);
+    const rate = (done - (this.options.initial ?? 0)) / Math.max(seconds, 1e-9);
     const total = this.options.total;
     let bar = '';
     let eta = '';
     if (total && total > 0) {
       const fraction = Math.min(1, done / total);
-      const width = 24;
+      const width = 20;
       const filled = Math.round(fraction * width);
       bar = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(fraction * 100).toFixed(1)}% `;
-      eta = ` ETA ${formatDuration((total - done) / Math.max(rate, 1e-9))}`;
+      eta = ` · ETA ${formatDuration((total - done) / Math.max(rate, 1e-9))}`;
     }
     const count = total ? `${done}/${total}` : `${done}`;
-    const line = `${this.options.label} ${bar}${count} ${this.options.unit} ${rate.toFixed(1)}/s${eta} ${extra}`;
-    this.stream.write(`\r${line.slice(0, (this.stream.columns ?? 120) - 1).padEnd(Math.min(this.stream.columns ?? 120, 120) - 1)}`);
+    // The caller's own rate (e.g. tokens/s) says more than items/s when it is given.
+    const speed = extra || `${rate.toFixed(1)} ${this.options.unit}/s`;
+    const line = `${this.options.label} ${bar}${count} ${this.options.unit} · ${speed}${eta}`;
+    const columns = this.stream.columns ?? 120;
+    this.stream.write(`\r${line.slice(0, columns - 1).padEnd(columns - 1)}`);
   }
 
   finish(): void {

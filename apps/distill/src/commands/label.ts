@@ -94,7 +94,7 @@ export async function runLabel(options: LabelOptions, log: (line: string) => voi
       }
     };
     if (alreadyDone > 0) log(`resuming ${options.out}: ${alreadyDone} of ${totalDocuments} documents already stored`);
-    const progress = new Progress({ label: 'label', total: totalDocuments, unit: 'docs' });
+    const progress = new Progress({ label: 'label', total: totalDocuments, initial: alreadyDone, unit: 'docs' });
     let documents = alreadyDone;
     let tokens = 0;
     const started = performance.now();
