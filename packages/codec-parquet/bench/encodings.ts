@@ -1,11 +1,12 @@
 // Measures the choices behind the format on real or synthetic rows: KL(decoded ‖ original) and
-// ZSTD-compressed bytes of each quantization scheme, and bits per id of the id packing against
-// fixed width and ZSTD over raw ids. Results are written up in docs/encodings.md.
+// ZSTD-compressed bytes of each quantization scheme, bits per id of the id packing against
+// fixed width and ZSTD over raw ids, the Parquet codec of the packed columns (bytes and decode
+// time), and the id unpacking speed. Results are written up in docs/encodings.md.
 // Run: npx tsx packages/codec-parquet/bench/encodings.ts [rows.bin K0]   (rows.bin: n·K0 uint32 ids, then n·K0 float32 probs)
 import { readFileSync } from 'node:fs';
 import * as arrow from 'apache-arrow';
 import * as parquet from 'parquet-wasm';
-import { BitSink, packIds, rankIds } from '../src/id-packing.js';
+import { BitSink, packIds, rankIds, unpackIdRows, unpackPadding } from '../src/id-packing.js';
 import { bytesPerProbability, dequantizeProbabilities, quantizationSchemes, quantizeProbabilities } from '../src/quantization.js';
 import { seededRandom, syntheticRows } from '../src/synthetic.js';
 
@@ -25,6 +26,38 @@ function loadRows(path: string | undefined, width: number): Rows {
   const count = buffer.length / 8 / width;
   const copy = new Uint8Array(buffer).buffer;
   return { count, width, ids: new Uint32Array(copy, 0, count * width), probs: new Float32Array(copy, count * width * 4, count * width) };
+}
+
+/** CPU milliseconds of the fastest of `runs` calls (the machine may be shared: CPU time, best of several). */
+function cpuMilliseconds(run: () => void, runs = 15): number {
+  let best = Infinity;
+  for (let i = 0; i < runs; i++) {
+    const start = process.cpuUsage();
+    run();
+    const used = process.cpuUsage(start);
+    best = Math.min(best, (used.user + used.system) / 1000);
+  }
+  return best;
+}
+
+/** Bytes per row and decode time (read + free in parquet-wasm) of one packed column under each codec. */
+function codecTable(name: string, rowBytes: Uint8Array, rowOffsets: Int32Array): string {
+  const count = rowOffsets.length - 1;
+  const data = arrow.makeData({ type: new arrow.Binary(), length: count, valueOffsets: rowOffsets, data: rowBytes });
+  const ipc = arrow.tableToIPC(new arrow.Table({ column: arrow.makeVector(data) }), 'stream');
+  const codecs = ['UNCOMPRESSED', 'ZSTD', 'LZ4_RAW', 'SNAPPY'] as const;
+  const cells = codecs.map((codec) => {
+    const properties = new parquet.WriterPropertiesBuilder()
+      .setCompression(parquet.Compression[codec])
+      .setDictionaryEnabled(false)
+      .setEncoding(parquet.Encoding.DELTA_LENGTH_BYTE_ARRAY)
+      .setMaxRowGroupSize(count)
+      .build();
+    const file = parquet.writeParquet(parquet.Table.fromIPCStream(ipc), properties);
+    const milliseconds = cpuMilliseconds(() => parquet.readParquet(file, { batchSize: count }).free());
+    return `${codec} ${(file.length / count).toFixed(2)} B/row ${((milliseconds * 1e6) / count).toFixed(0)} ns/row`;
+  });
+  return `${name} column: ${cells.join(' | ')}`;
 }
 
 function zstdBytes(rowBytes: Uint8Array, rowLength: Int32Array): number {
@@ -86,6 +119,20 @@ function measure(rows: Rows, k: number): void {
   const raw = new Uint8Array(new Uint16Array(ids).buffer);
   const rawOffsets = Int32Array.from({ length: count + 1 }, (_, r) => r * k * 2);
   const perId = (bytes: number) => ((bytes * 8) / (count * k)).toFixed(2);
+  const u8Bytes = new Uint8Array(count * k);
+  const u8Offsets = Int32Array.from({ length: count + 1 }, (_, r) => r * k);
+  for (let r = 0; r < count; r++) quantizeProbabilities('u8-log', rows.probs, r * rows.width, k, u8Bytes, r * k);
+  console.log(codecTable('probs (u8-log)', u8Bytes, u8Offsets));
+  console.log(codecTable('ids (rank-rice)', sink.bytes.subarray(0, sink.length), packedOffsets));
+  const padded = new Uint8Array(sink.length + unpackPadding);
+  padded.set(sink.bytes.subarray(0, sink.length));
+  const kept = new Uint16Array(count).fill(k);
+  const unpacked = new Uint32Array(count * k);
+  const unpack = () => unpackIdRows(padded, packedOffsets, kept, 0, count, ranking.rankedIds, unpacked, 0);
+  // Warmed up first: V8 reaches its optimizing tier for this loop only after a few dozen calls.
+  for (let i = 0; i < 30; i++) unpack();
+  const unpackMilliseconds = cpuMilliseconds(unpack);
+  console.log(`id unpacking: ${((unpackMilliseconds * 1e6) / (count * k)).toFixed(1)} ns/id`);
   console.log(`ids: fixed width ${Math.ceil(Math.log2(32_000))} bits/id; uint16 + ZSTD ${perId(zstdBytes(raw, rawOffsets))}; rank-rice ${perId(sink.length)} (+ ranking ${perId(ranking.rankedIds.length * 2)}), rank-rice + ZSTD ${perId(zstdBytes(sink.bytes.subarray(0, sink.length), packedOffsets))}`);
 }
 

@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LabelledDocument } from '@kd/compress';
+import * as parquet from 'parquet-wasm';
 import { describe, expect, test } from 'vitest';
 import { expectSameDocument, freshDatasetPath, testHeader } from './expect-document.js';
 import { datasetStats, openDataset, openDatasetWriter, quantizationSchemes, verifyDataset } from './index.js';
@@ -147,4 +149,30 @@ test('stats and verification describe the dataset', async () => {
   const report = await verifyDataset(dir);
   expect(report).toMatchObject({ ok: true, complete: true });
   expect(report.parts.map((part) => part.file)).toEqual(manifest.parts.map((part) => part.file));
+});
+
+test('parts written before ids were stored uncompressed (ZSTD on every column, plain lengths) still read the same', async () => {
+  const dir = await freshDatasetPath();
+  const written = documents(10, 4);
+  const writer = await openDatasetWriter(dir, testHeader, { rowsPerPart: 120 });
+  for (const document of written) await writer.append(document);
+  const manifest = await writer.close();
+  for (const part of manifest.parts) {
+    const path = join(dir, part.file);
+    const current = await readFile(path);
+    const schema = parquet.readSchema(current);
+    const metadata = schema.metadata();
+    schema.free();
+    let builder = new parquet.WriterPropertiesBuilder().setCompression(parquet.Compression.ZSTD).setMaxRowGroupSize(part.tokens).setKeyValueMetadata(metadata);
+    for (const name of ['probs', 'ids']) builder = builder.setColumnDictionaryEnabled(name, false);
+    const earlier = parquet.writeParquet(parquet.Table.fromIPCStream(parquet.readParquet(current).intoIPCStream()), builder.build());
+    expect(Buffer.from(earlier).equals(current)).toBe(false);
+    await writeFile(path, earlier);
+    Object.assign(part, { bytes: earlier.length, sha256: createHash('sha256').update(earlier).digest('hex') });
+  }
+  await writeFile(join(dir, 'manifest.json'), JSON.stringify(manifest));
+  expect((await verifyDataset(dir)).ok).toBe(true);
+  const read = await readAll(dir);
+  expect(read.length).toBe(written.length);
+  read.forEach((document, i) => expectSameDocument(document, written[i], 'u8-log'));
 });

@@ -127,15 +127,14 @@ export function packIds(ids: ArrayLike<number>, start: number, count: number, ra
   sink.alignToByte();
 }
 
-/** Bytes {@link unpackIds} may read past a row's end: buffers handed to it carry this padding. */
+/** Bytes the unpackers may read past a row's end: buffers handed to them carry this padding. */
 export const unpackPadding = 8;
 
 /**
  * Decodes `count` ids of one row from `bytes[byteStart … byteEnd)` into `out[outOffset…]`.
- * `bytes` must extend at least {@link unpackPadding} bytes past `byteEnd` (any content): the
- * loop refills its bit window without bounds checks and detects overrunning the row once at
- * the end. Throws E_PART_FORMAT on a row that runs out of bits or names a rank outside the
- * ranking (a damaged part).
+ * `bytes` must extend at least {@link unpackPadding} bytes past `byteEnd` (any content).
+ * Throws E_PART_FORMAT on a row that runs out of bits, has a Rice parameter the writer never
+ * uses, or names a rank outside the ranking (a damaged part).
  */
 export function unpackIds(
   bytes: Uint8Array,
@@ -147,70 +146,110 @@ export function unpackIds(
   outOffset: number,
 ): void {
   if (count === 0) return;
-  // `window` holds the next `available` bits left-aligned in 32 bits.
-  let window = (bytes[byteStart] << 24) | (bytes[byteStart + 1] << 16) | (bytes[byteStart + 2] << 8) | bytes[byteStart + 3];
-  let available = 32;
-  let next = byteStart + 4;
-  const b = window >>> 27;
-  window <<= 5;
-  available -= 5;
-  const lowShift = 32 - b;
-  const scale = 2 ** b;
+  unpackRow(viewOf(bytes), byteStart, byteEnd, count, rankedIds, out, outOffset);
+}
+
+/**
+ * Decodes the ids of rows `firstRow … firstRow+rowCount)` of a packed column (`offsets` are its
+ * row byte offsets, `kept` its per-row id counts) into `out[outOffset…]`, rows back to back.
+ * The same contract as {@link unpackIds}; one call per document keeps the hot loop in one place.
+ */
+export function unpackIdRows(
+  bytes: Uint8Array,
+  offsets: Int32Array,
+  kept: Uint16Array,
+  firstRow: number,
+  rowCount: number,
+  rankedIds: Uint32Array,
+  out: Uint32Array,
+  outOffset: number,
+): void {
+  const view = viewOf(bytes);
+  let cursor = outOffset;
+  for (let row = firstRow; row < firstRow + rowCount; row++) {
+    const count = kept[row];
+    if (count === 0) continue;
+    unpackRow(view, offsets[row], offsets[row + 1], count, rankedIds, out, cursor);
+    cursor += count;
+  }
+}
+
+function viewOf(bytes: Uint8Array): DataView {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/**
+ * Bits a window read at any bit position is sure to hold: a big-endian 32-bit load at the
+ * position's byte, shifted left by at most 7 bits.
+ */
+const windowBits = 25;
+
+/**
+ * One row: each id is read from a 32-bit window loaded at its own bit position, so there is no
+ * bit buffer to refill; the unary part is counted with one clz32 and the low bits come from the
+ * same window whenever q + 1 + b fits in it (every id of a row whose ranks stay near 2^b).
+ */
+function unpackRow(view: DataView, byteStart: number, byteEnd: number, count: number, rankedIds: Uint32Array, out: Uint32Array, outOffset: number): void {
+  const endBit = byteEnd * 8;
+  const b = view.getUint8(byteStart) >>> 3;
+  if (b > maxRiceParameter) {
+    throw new CodecError('E_PART_FORMAT', `packed ids use Rice parameter ${b}; the writer uses at most ${maxRiceParameter}`);
+  }
+  const lowMask = (1 << b) - 1;
   const distinct = rankedIds.length;
+  let position = byteStart * 8 + 5;
   for (let i = 0; i < count; i++) {
-    if (available <= 16) {
-      window |= ((bytes[next] << 8) | bytes[next + 1]) << (16 - available);
-      next += 2;
-      available += 16;
+    // Checked per id so that a damaged row never makes the loads leave the padded buffer.
+    if (position >= endBit) {
+      throw new CodecError('E_PART_FORMAT', `packed ids end early: expected ${count} ids in ${byteEnd - byteStart} bytes`);
     }
-    let quotient = Math.clz32(~window);
-    if (quotient < available) {
-      window = quotient === 31 ? 0 : window << (quotient + 1);
-      available -= quotient + 1;
+    const window = view.getUint32(position >>> 3) << (position & 7);
+    const quotient = Math.clz32(~window);
+    const used = quotient + 1 + b;
+    let rank: number;
+    if (used <= windowBits) {
+      rank = (quotient << b) | ((window >>> (32 - used)) & lowMask);
+      position += used;
     } else {
-      // A unary run longer than the window (a rank far above the row's Rice parameter): rare.
-      quotient = longUnary(bytes, byteEnd, next, available);
-      const pastWindow = quotient + 1 - available;
-      next += (pastWindow - 1) >>> 3;
-      const bitsInByte = pastWindow - (((pastWindow - 1) >>> 3) << 3);
-      window = ((bytes[next] << 24) | (bytes[next + 1] << 16) | (bytes[next + 2] << 8) | bytes[next + 3]) << bitsInByte;
-      available = 32 - bitsInByte;
-      next += 4;
-    }
-    let rank = quotient * scale;
-    if (b > 0) {
-      while (available < b) {
-        window |= ((bytes[next] << 8) | bytes[next + 1]) << (16 - available);
-        next += 2;
-        available += 16;
-      }
-      rank += window >>> lowShift;
-      window <<= b;
-      available -= b;
+      rank = longRice(view, position, b, endBit);
+      position = longRicePosition;
     }
     if (rank >= distinct) {
       throw new CodecError('E_PART_FORMAT', `packed id rank ${rank} is outside the part's id ranking (${distinct} ids)`);
     }
     out[outOffset + i] = rankedIds[rank];
   }
-  if ((next - byteStart) * 8 - available > (byteEnd - byteStart) * 8) {
+  if (position > endBit) {
     throw new CodecError('E_PART_FORMAT', `packed ids end early: expected ${count} ids in ${byteEnd - byteStart} bytes`);
   }
 }
 
+/** Where {@link longRice} stopped: a second return value without allocating a pair. */
+let longRicePosition = 0;
+
 /**
- * The length of a unary run that does not fit the window: `available` one-bits already seen,
- * continuing at byte `next`. Rare (a rank far above the row's Rice parameter), so kept simple.
+ * A code longer than one window (a rank far above the row's Rice parameter): rare, so the unary
+ * run is counted a window at a time. Returns the rank and leaves the next bit position in
+ * {@link longRicePosition}.
  */
-function longUnary(bytes: Uint8Array, byteEnd: number, next: number, available: number): number {
-  let ones = available;
-  for (let at = next; at < byteEnd; at++) {
-    const byte = bytes[at];
-    if (byte === 0xff) {
-      ones += 8;
-      continue;
+function longRice(view: DataView, position: number, b: number, endBit: number): number {
+  let quotient = 0;
+  for (;;) {
+    if (position >= endBit) throw new CodecError('E_PART_FORMAT', 'packed ids end inside a unary code');
+    const ones = Math.clz32(~(view.getUint32(position >>> 3) << (position & 7)));
+    if (ones < windowBits) {
+      quotient += ones;
+      position += ones + 1;
+      break;
     }
-    return ones + Math.clz32(~(byte << 24));
+    quotient += windowBits;
+    position += windowBits;
   }
-  throw new CodecError('E_PART_FORMAT', 'packed ids end inside a unary code');
+  let low = 0;
+  if (b > 0) {
+    low = (view.getUint32(position >>> 3) << (position & 7)) >>> (32 - b);
+    position += b;
+  }
+  longRicePosition = position;
+  return quotient * 2 ** b + low;
 }

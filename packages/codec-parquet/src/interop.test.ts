@@ -34,6 +34,17 @@ test('DuckDB reads a part with the documented columns, types and row count', asy
     );
     const tokens = corpus.reduce((sum, document) => sum + document.tokenIds.length, 0);
     expect(counted.getRowObjects()[0]).toEqual({ n: tokens, documents: 6, kept: tokens * 8 });
+    // probs and ids are delta-length encoded, ids without ZSTD: DuckDB decodes both to the stored bytes.
+    const layout = await connection.runAndReadAll(
+      `SELECT path_in_schema AS name, compression, encodings FROM parquet_metadata('${file}') WHERE path_in_schema IN ('probs', 'ids') ORDER BY name`,
+    );
+    expect(layout.getRowObjects()).toEqual([
+      { name: 'ids', compression: 'UNCOMPRESSED', encodings: expect.stringContaining('DELTA_LENGTH_BYTE_ARRAY') },
+      { name: 'probs', compression: 'ZSTD', encodings: expect.stringContaining('DELTA_LENGTH_BYTE_ARRAY') },
+    ]);
+    const sizes = await connection.runAndReadAll(`SELECT sum(octet_length(probs))::INTEGER AS probs, min(octet_length(ids))::INTEGER AS ids FROM read_parquet('${file}')`);
+    expect(sizes.getRowObjects()[0]).toEqual({ probs: tokens * 8, ids: expect.any(Number) });
+    expect(sizes.getRowObjects()[0].ids).toBeGreaterThan(0);
     const metadata = await connection.runAndReadAll(`SELECT decode(key) AS key FROM parquet_kv_metadata('${file}') ORDER BY key`);
     expect(metadata.getRowObjects().map((row) => row.key)).toEqual(expect.arrayContaining(['kd.documents', 'kd.format', 'kd.id_ranking', 'kd.units']));
   } finally {

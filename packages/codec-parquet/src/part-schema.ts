@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { CodecError } from './errors.js';
 import { unpackPadding } from './id-packing.js';
 import { quantizationSchemes, type QuantizationScheme } from './quantization.js';
+import { takeColumns, type WasmColumn } from './wasm-columns.js';
 
 export const columnNames = ['document', 'position', 'token_id', 'unit', 'gap_unit', 'overlap', 'kept', 'tail_mass', 'probs', 'ids'] as const;
 
@@ -98,7 +99,7 @@ function validityBitmap(present: Uint8Array): { bitmap: Uint8Array; nullCount: n
 
 const field = (name: string, type: arrow.DataType, nullable: boolean) => new arrow.Field(name, type, nullable);
 
-/** Encodes a part as Parquet (ZSTD, one row group) with its tables in key-value metadata. */
+/** Encodes a part as Parquet (ZSTD, `ids` uncompressed, one row group) with its tables in key-value metadata. */
 export function writePartParquet(part: PartColumns & { hasRow: Uint8Array } & Omit<PartContents, keyof PartColumns>): Uint8Array {
   const n = part.length;
   const rowValidity = validityBitmap(part.hasRow);
@@ -160,8 +161,14 @@ export function writePartParquet(part: PartColumns & { hasRow: Uint8Array } & Om
     .setCompression(parquet.Compression.ZSTD)
     .setMaxRowGroupSize(Math.max(1, n))
     .setKeyValueMetadata(metadata);
-  // Packed bytes never repeat as whole values; a dictionary would only cost time.
-  for (const name of ['probs', 'ids']) builder = builder.setColumnDictionaryEnabled(name, false);
+  // Packed bytes never repeat as whole values; a dictionary would only cost time. Their lengths
+  // go in one delta-coded block instead of a 4-byte prefix per value.
+  for (const name of ['probs', 'ids']) {
+    builder = builder.setColumnDictionaryEnabled(name, false).setColumnEncoding(name, parquet.Encoding.DELTA_LENGTH_BYTE_ARRAY);
+  }
+  // The ids are Rice-coded already: ZSTD on them saved about 1% of a part's bytes but was the
+  // largest single cost of decoding it (docs/encodings.md), so they are stored uncompressed.
+  builder = builder.setColumnCompression('ids', parquet.Compression.UNCOMPRESSED);
   const wasmTable = parquet.Table.fromIPCStream(arrow.tableToIPC(table, 'stream'));
   return parquet.writeParquet(wasmTable, builder.build());
 }
@@ -195,72 +202,42 @@ export function readPartSummary(bytes: Uint8Array, file: string): { format: Part
   };
 }
 
-type Chunks = readonly arrow.Data[];
-
-function columnChunks(table: arrow.Table, name: string, expectedType: string, file: string): Chunks {
-  const vector = table.getChild(name);
-  if (!vector) throw new CodecError('E_PART_FORMAT', `${file}: column ${name} is missing; expected columns ${columnNames.join(', ')}`);
-  if (String(vector.type) !== expectedType) {
-    throw new CodecError('E_PART_FORMAT', `${file}: column ${name} has type ${String(vector.type)}; expected ${expectedType}`);
+function column(columns: Map<string, WasmColumn>, name: string, format: string, file: string): WasmColumn {
+  const found = columns.get(name);
+  if (!found) throw new CodecError('E_PART_FORMAT', `${file}: column ${name} is missing; expected columns ${columnNames.join(', ')}`);
+  if (found.format !== format) {
+    throw new CodecError('E_PART_FORMAT', `${file}: column ${name} has Arrow type ${JSON.stringify(found.format)}; expected ${JSON.stringify(format)}`);
   }
-  return vector.data;
+  return found;
 }
 
-function numericColumn<T extends Uint32Array | Uint16Array>(chunks: Chunks, length: number, make: (length: number) => T): T {
-  if (chunks.length === 1) {
-    const only = chunks[0];
-    return (only.values as T).subarray(only.offset, only.offset + only.length) as T;
-  }
-  const out = make(length);
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set((chunk.values as T).subarray(chunk.offset, chunk.offset + chunk.length), at);
-    at += chunk.length;
-  }
-  return out;
+function uint32Column(columns: Map<string, WasmColumn>, name: string, file: string): Uint32Array {
+  const { values, length } = column(columns, name, 'I', file);
+  return new Uint32Array(values.buffer, values.byteOffset, length);
+}
+
+function uint16Column(columns: Map<string, WasmColumn>, name: string, file: string): Uint16Array {
+  const { values, length } = column(columns, name, 'S', file);
+  return new Uint16Array(values.buffer, values.byteOffset, length);
 }
 
 /** The gap_unit column with nulls turned into {@link noUnit}. */
-function gapColumn(chunks: Chunks, length: number): Uint32Array {
-  const out = new Uint32Array(length);
-  let at = 0;
-  for (const chunk of chunks) {
-    const values = chunk.values as Uint32Array;
-    const bitmap = chunk.nullBitmap;
-    for (let i = 0; i < chunk.length; i++) {
-      const bit = chunk.offset + i;
-      const present = chunk.nullCount === 0 || !bitmap || bitmap.length === 0 || (bitmap[bit >>> 3] >>> (bit & 7)) & 1;
-      out[at + i] = present ? values[chunk.offset + i] : 0xffffffff;
-    }
-    at += chunk.length;
-  }
-  return out;
+function gapColumn(columns: Map<string, WasmColumn>, file: string): Uint32Array {
+  const values = uint32Column(columns, 'gap_unit', file);
+  const { present } = column(columns, 'gap_unit', 'I', file);
+  if (present) for (let i = 0; i < values.length; i++) if (present[i] === 0) values[i] = 0xffffffff;
+  return values;
 }
 
-function binaryColumn(chunks: Chunks, length: number): BinaryColumn {
-  if (chunks.length === 1) {
-    const only = chunks[0];
-    const offsets = (only.valueOffsets as Int32Array).subarray(only.offset, only.offset + only.length + 1);
-    return { offsets, data: only.values as Uint8Array };
+/** A binary column; with `padding`, `data` also spans that many spare bytes after the values. */
+function binaryColumn(columns: Map<string, WasmColumn>, name: string, file: string, padding = 0): BinaryColumn {
+  const { values, valueOffsets } = column(columns, name, 'z', file);
+  const offsets = valueOffsets as Int32Array;
+  if (values.byteOffset + values.length + padding <= values.buffer.byteLength) {
+    return { offsets, data: new Uint8Array(values.buffer, values.byteOffset, values.length + padding) };
   }
-  let total = 0;
-  for (const chunk of chunks) {
-    const offsets = chunk.valueOffsets as Int32Array;
-    total += offsets[chunk.offset + chunk.length] - offsets[chunk.offset];
-  }
-  const offsets = new Int32Array(length + 1);
-  const data = new Uint8Array(total);
-  let row = 0;
-  let byte = 0;
-  for (const chunk of chunks) {
-    const source = chunk.valueOffsets as Int32Array;
-    const first = source[chunk.offset];
-    const last = source[chunk.offset + chunk.length];
-    data.set((chunk.values as Uint8Array).subarray(first, last), byte);
-    for (let i = 0; i < chunk.length; i++) offsets[row + i + 1] = byte + source[chunk.offset + i + 1] - first;
-    row += chunk.length;
-    byte += last - first;
-  }
+  const data = new Uint8Array(values.length + padding);
+  data.set(values);
   return { offsets, data };
 }
 
@@ -285,41 +262,37 @@ function parseRanking(text: string | undefined, file: string): Uint32Array {
   return ranking;
 }
 
-/** A copy of the column's bytes with the tail padding the id unpacker reads into. */
-function padded(column: BinaryColumn): BinaryColumn {
-  const data = new Uint8Array(column.data.length + unpackPadding);
-  data.set(column.data);
-  return { offsets: column.offsets, data };
-}
-
 /** Decodes a whole part into flat columns plus its metadata tables. */
 export function readPartParquet(bytes: Uint8Array, file: string): PartContents {
   const { format, documents } = readPartSummary(bytes, file);
-  let table: arrow.Table;
+  let columns: Map<string, WasmColumn>;
   let metadata: Map<string, string>;
   try {
     const wasmTable = parquet.readParquet(bytes, { batchSize: Math.max(1, format.tokens) });
-    table = arrow.tableFromIPC(wasmTable.intoIPCStream());
-    metadata = table.schema.metadata;
+    const schema = wasmTable.schema;
+    metadata = schema.metadata();
+    schema.free();
+    columns = takeColumns(wasmTable, file);
   } catch (cause) {
+    if (cause instanceof CodecError) throw cause;
     throw new CodecError('E_PART_FORMAT', `${file} could not be decoded as Parquet: ${String(cause)}`, { cause });
   }
-  const n = table.numRows;
+  const n = column(columns, 'document', 'I', file).length;
   if (n !== format.tokens) throw new CodecError('E_PART_FORMAT', `${file}: ${n} rows; its metadata promises ${format.tokens} token positions`);
   const units = parseMetadata(metadata, metadataKeys.units, unitsSchema, file);
   const rankedIds = parseRanking(metadata.get(metadataKeys.idRanking), file);
   return {
     length: n,
-    document: numericColumn(columnChunks(table, 'document', 'Uint32', file), n, (l) => new Uint32Array(l)),
-    position: numericColumn(columnChunks(table, 'position', 'Uint32', file), n, (l) => new Uint32Array(l)),
-    tokenId: numericColumn(columnChunks(table, 'token_id', 'Uint32', file), n, (l) => new Uint32Array(l)),
-    unit: numericColumn(columnChunks(table, 'unit', 'Uint32', file), n, (l) => new Uint32Array(l)),
-    gapUnit: gapColumn(columnChunks(table, 'gap_unit', 'Uint32', file), n),
-    overlap: numericColumn(columnChunks(table, 'overlap', 'Uint32', file), n, (l) => new Uint32Array(l)),
-    kept: numericColumn(columnChunks(table, 'kept', 'Uint16', file), n, (l) => new Uint16Array(l)),
-    tailMass: numericColumn(columnChunks(table, 'tail_mass', 'Uint16', file), n, (l) => new Uint16Array(l)),
-    probs: binaryColumn(columnChunks(table, 'probs', 'Binary', file), n),
-    ids: padded(binaryColumn(columnChunks(table, 'ids', 'Binary', file), n)),
+    document: uint32Column(columns, 'document', file),
+    position: uint32Column(columns, 'position', file),
+    tokenId: uint32Column(columns, 'token_id', file),
+    unit: uint32Column(columns, 'unit', file),
+    gapUnit: gapColumn(columns, file),
+    overlap: uint32Column(columns, 'overlap', file),
+    kept: uint16Column(columns, 'kept', file),
+    tailMass: uint16Column(columns, 'tail_mass', file),
+    probs: binaryColumn(columns, 'probs', file),
+    ids: binaryColumn(columns, 'ids', file, unpackPadding),
     format,
     documents,
     units,

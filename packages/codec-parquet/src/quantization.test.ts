@@ -4,6 +4,7 @@ import { CodecError } from './errors.js';
 import {
   bytesPerProbability,
   dequantizeProbabilities,
+  dequantizeRows,
   dequantizeTailMass,
   quantizationErrorBound,
   quantizationSchemes,
@@ -29,6 +30,33 @@ describe.each(quantizationSchemes)('%s', (scheme) => {
         // Order is preserved (ties allowed): ids stay in probability order after decoding.
         for (let i = 1; i < row.length; i++) expect(decoded[i]).toBeLessThanOrEqual(decoded[i - 1]);
       }),
+    );
+  });
+
+  test('decoding many rows at once gives what decoding each row gives, and names the first row whose length disagrees', () => {
+    fc.assert(
+      fc.property(fc.array(descendingRow, { minLength: 1, maxLength: 12 }), fc.nat(), (rows, firstSeed) => {
+        const width = bytesPerProbability(scheme);
+        const offsets = new Int32Array(rows.length + 1);
+        rows.forEach((row, r) => (offsets[r + 1] = offsets[r] + row.length * width));
+        const bytes = new Uint8Array(offsets[rows.length]);
+        rows.forEach((row, r) => quantizeProbabilities(scheme, row, 0, row.length, bytes, offsets[r]));
+        const kept = Uint16Array.from(rows.map((row) => row.length));
+        const first = firstSeed % rows.length;
+        const expected: number[] = [];
+        for (let r = first; r < rows.length; r++) {
+          const decoded = new Float32Array(rows[r].length);
+          dequantizeProbabilities(scheme, bytes, offsets[r], rows[r].length, decoded, 0);
+          expected.push(...decoded);
+        }
+        const out = new Float32Array(expected.length);
+        expect(dequantizeRows(scheme, bytes, offsets, kept, first, rows.length - first, out)).toBe(-1);
+        expect(Array.from(out)).toEqual(expected);
+        const lying = kept.slice();
+        lying[rows.length - 1] += 1;
+        expect(dequantizeRows(scheme, bytes, offsets, lying, first, rows.length - first, out)).toBe(rows.length - 1);
+      }),
+      { numRuns: 200 },
     );
   });
 

@@ -141,6 +141,43 @@ export function dequantizeProbabilities(
   }
 }
 
+/**
+ * Decodes the probabilities of rows `firstRow … firstRow+rowCount)` of a `probs` column (`offsets`
+ * its row byte offsets, `kept` its per-row counts) into `out`, rows back to back. Returns the
+ * first row whose byte length disagrees with its count (nothing of it is decoded), or -1.
+ * The scheme is resolved once per call instead of once per row: this runs for every row read.
+ */
+export function dequantizeRows(
+  scheme: QuantizationScheme,
+  bytes: Uint8Array,
+  offsets: Int32Array,
+  kept: Uint16Array,
+  firstRow: number,
+  rowCount: number,
+  out: Float32Array,
+): number {
+  const definition = schemes[scheme];
+  const table = decodeTable(scheme);
+  const width = definition.bytes;
+  let cursor = 0;
+  for (let row = firstRow; row < firstRow + rowCount; row++) {
+    const count = kept[row];
+    const start = offsets[row];
+    if (offsets[row + 1] - start !== count * width) return row;
+    if (width === 1) {
+      let code = 0;
+      for (let i = 0; i < count; i++) {
+        code = (code + bytes[start + i]) & 0xff;
+        out[cursor + i] = table[code];
+      }
+    } else {
+      dequantizeProbabilities(scheme, bytes, start, count, out, cursor);
+    }
+    cursor += count;
+  }
+  return -1;
+}
+
 /** Tail mass is stored linearly in 16 bits: absolute error ≤ 1/131070. */
 export function quantizeTailMass(tailMass: number): number {
   if (!(tailMass >= -1e-4 && tailMass <= 1 + 1e-4)) {

@@ -2,16 +2,16 @@
 // each part's sha256 is checked before any of its rows is decoded, and documents are rebuilt
 // with typed arrays only (no per-token objects).
 import { join } from 'node:path';
-import * as arrow from 'apache-arrow';
 import * as parquet from 'parquet-wasm';
 import type { LabelledDocument } from '@kd/compress';
 import { CodecError, type CodecErrorCode } from './errors.js';
 import { readBytes, sha256Hex } from './files.js';
-import { unpackIds } from './id-packing.js';
+import { unpackIdRows } from './id-packing.js';
 import { type Manifest, readManifest } from './manifest.js';
 import { type PartContents, readPartParquet, readPartSummary } from './part-schema.js';
-import { bytesPerProbability, dequantizeProbabilities, dequantizeTailMass } from './quantization.js';
+import { dequantizeRows, dequantizeTailMass } from './quantization.js';
 import { joinUnits, unitLookup } from './units.js';
+import { takeColumns } from './wasm-columns.js';
 
 export interface OpenDatasetOptions {
   /** Refuse the dataset (E_TOKENIZER_MISMATCH) unless it was labelled with this tokenizer.json sha256. */
@@ -81,7 +81,6 @@ function* decodeDocuments(part: PartContents, file: string): Generator<LabelledD
   if (tokenTotal !== part.length) {
     throw new CodecError('E_PART_FORMAT', `${file}: documents add up to ${tokenTotal} token positions; the part has ${part.length} rows`);
   }
-  const probabilityBytes = bytesPerProbability(format.quantization);
   let position = 0;
   for (let d = 0; d < documents.index.length; d++) {
     const tokens = documents.tokens[d];
@@ -98,18 +97,16 @@ function* decodeDocuments(part: PartContents, file: string): Generator<LabelledD
     const tailMass = new Float32Array(rowCount);
     let cursor = 0;
     for (let t = 0; t < rowCount; t++) {
-      const at = position + t;
-      const count = part.kept[at];
-      const probStart = part.probs.offsets[at];
-      if (part.probs.offsets[at + 1] - probStart !== count * probabilityBytes) {
-        throw new CodecError('E_PART_FORMAT', `${file}: row ${at} stores ${part.probs.offsets[at + 1] - probStart} probability bytes for ${count} kept entries`);
-      }
-      dequantizeProbabilities(format.quantization, part.probs.data, probStart, count, probs, cursor);
-      unpackIds(part.ids.data, part.ids.offsets[at], part.ids.offsets[at + 1], count, part.rankedIds, ids, cursor);
-      tailMass[t] = dequantizeTailMass(part.tailMass[at]);
-      cursor += count;
+      cursor += part.kept[position + t];
       rowOffsets[t + 1] = cursor;
+      tailMass[t] = dequantizeTailMass(part.tailMass[position + t]);
     }
+    const badRow = dequantizeRows(format.quantization, part.probs.data, part.probs.offsets, part.kept, position, rowCount, probs);
+    if (badRow >= 0) {
+      const stored = part.probs.offsets[badRow + 1] - part.probs.offsets[badRow];
+      throw new CodecError('E_PART_FORMAT', `${file}: row ${badRow} stores ${stored} probability bytes for ${part.kept[badRow]} kept entries`);
+    }
+    unpackIdRows(part.ids.data, part.ids.offsets, part.kept, position, rowCount, part.rankedIds, ids, 0);
     const document: LabelledDocument = {
       index: documents.index[d],
       id: documents.id[d],
@@ -179,20 +176,24 @@ export async function datasetStats(dir: string): Promise<DatasetStats> {
   let rows = 0;
   for (const part of manifest.parts) {
     const bytes = await readBytes(join(dir, part.file));
-    let table: arrow.Table;
+    let columns;
     try {
-      table = arrow.tableFromIPC(parquet.readParquet(bytes, { columns: ['kept', 'tail_mass'], batchSize: Math.max(1, part.tokens) }).intoIPCStream());
+      columns = takeColumns(parquet.readParquet(bytes, { columns: ['kept', 'tail_mass'], batchSize: Math.max(1, part.tokens) }), part.file);
     } catch (cause) {
+      if (cause instanceof CodecError) throw cause;
       throw new CodecError('E_PART_FORMAT', `${part.file} could not be decoded as Parquet: ${String(cause)}`, { cause });
     }
-    const kept = table.getChild('kept');
-    const tail = table.getChild('tail_mass');
-    if (!kept || !tail) throw new CodecError('E_PART_FORMAT', `${part.file}: columns kept and tail_mass are required`);
-    for (let i = 0; i < kept.length; i++) {
-      const count = kept.get(i) as number | null;
-      if (count === null) continue;
-      keptSum += count;
-      tailSum += dequantizeTailMass(tail.get(i) as number);
+    const kept = columns.get('kept');
+    const tail = columns.get('tail_mass');
+    if (!kept || !tail || kept.format !== 'S' || tail.format !== 'S') {
+      throw new CodecError('E_PART_FORMAT', `${part.file}: uint16 columns kept and tail_mass are required`);
+    }
+    const counts = new Uint16Array(kept.values.buffer, kept.values.byteOffset, kept.length);
+    const tails = new Uint16Array(tail.values.buffer, tail.values.byteOffset, tail.length);
+    for (let i = 0; i < counts.length; i++) {
+      if (kept.present !== null && kept.present[i] === 0) continue;
+      keptSum += counts[i];
+      tailSum += dequantizeTailMass(tails[i]);
       rows++;
     }
   }
