@@ -1,16 +1,10 @@
-// Matrix products whose gradients use only plain (untransposed) matMul calls. The wasm
-// backend's matMul with transpose flags runs 10–40× slower than the plain one, and the
-// built-in gradient of matMul uses those flags; an explicit transpose followed by a plain
-// product made a training step about 5× faster there.
+// Matrix products whose gradients stay fast on the wasm backend. Its built-in matMul is fast
+// only for a single untransposed product (xnnpack); batched operands (attention) and the
+// transpose flags the built-in gradient uses take a scalar loop 10–40× slower. There the
+// products run through `TransposingMatMul` (kernels.ts), which hands xnnpack one plain
+// product per batch entry; other backends get tf.matMul with transpose flags.
 import * as tf from '@tensorflow/tfjs';
-
-function swapLastTwo(x: tf.Tensor): tf.Tensor {
-  const rank = x.rank;
-  const permutation = [...Array(rank).keys()];
-  permutation[rank - 2] = rank - 1;
-  permutation[rank - 1] = rank - 2;
-  return tf.transpose(x, permutation);
-}
+import { hasKernel, TransposingMatMul } from './kernels.js';
 
 /** Sums a broadcast gradient back down to the shape of the operand it belongs to. */
 function reduceToShape(gradient: tf.Tensor, shape: number[]): tf.Tensor {
@@ -25,17 +19,30 @@ function reduceToShape(gradient: tf.Tensor, shape: number[]): tf.Tensor {
   return reduced;
 }
 
-const productWithPlainGradient = tf.customGrad((a, b, save) => {
+/** The kernel takes equal batch dimensions, or one side with none; other broadcasts use tf.matMul. */
+function kernelTakes(a: tf.Tensor, b: tf.Tensor): boolean {
+  if (a.rank === 2 || b.rank === 2) return true;
+  return a.rank === b.rank && a.shape.slice(0, -2).every((size, axis) => size === b.shape[axis]);
+}
+
+function product(a: tf.Tensor, b: tf.Tensor, transposeA: boolean, transposeB: boolean): tf.Tensor {
+  if (hasKernel(TransposingMatMul) && kernelTakes(a, b)) {
+    return tf.engine().runKernel(TransposingMatMul, { a, b }, { transposeA, transposeB }) as tf.Tensor;
+  }
+  return tf.matMul(a, b, transposeA, transposeB);
+}
+
+const plainProduct = tf.customGrad((a, b, save) => {
   const left = a as tf.Tensor;
   const right = b as tf.Tensor;
   (save as tf.GradSaveFunc)([left, right]);
   return {
-    value: tf.matMul(left, right),
+    value: product(left, right, false, false),
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
       const [savedLeft, savedRight] = saved;
       return [
-        reduceToShape(tf.matMul(dy, swapLastTwo(savedRight)), savedLeft.shape),
-        reduceToShape(tf.matMul(swapLastTwo(savedLeft), dy), savedRight.shape),
+        reduceToShape(product(dy, savedRight, false, true), savedLeft.shape),
+        reduceToShape(product(savedLeft, dy, true, false), savedRight.shape),
       ];
     },
   };
@@ -46,12 +53,12 @@ const productWithRightTransposed = tf.customGrad((a, b, save) => {
   const right = b as tf.Tensor;
   (save as tf.GradSaveFunc)([left, right]);
   return {
-    value: tf.matMul(left, swapLastTwo(right)),
+    value: product(left, right, false, true),
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
       const [savedLeft, savedRight] = saved;
       return [
-        reduceToShape(tf.matMul(dy, savedRight), savedLeft.shape),
-        reduceToShape(tf.matMul(swapLastTwo(dy), savedLeft), savedRight.shape),
+        reduceToShape(product(dy, savedRight, false, false), savedLeft.shape),
+        reduceToShape(product(dy, savedLeft, true, false), savedRight.shape),
       ];
     },
   };
@@ -59,7 +66,7 @@ const productWithRightTransposed = tf.customGrad((a, b, save) => {
 
 /** a · b for rank ≥ 2 operands (batch dimensions broadcast). */
 export function matMul<T extends tf.Tensor>(a: T, b: tf.Tensor): T {
-  return productWithPlainGradient(a, b) as T;
+  return plainProduct(a, b) as T;
 }
 
 /** a · bᵀ (bᵀ swaps the last two dimensions of b). */

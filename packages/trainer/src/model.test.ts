@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initializeBackend } from './backend.js';
 import { crossEntropy } from './loss.js';
 import { matMul, matMulTransposed } from './matmul.js';
-import { createModel } from './model.js';
+import { createModel, modelFromWeights, type LanguageModel } from './model.js';
 
 const tiny = { vocabSize: 50, hiddenSize: 32, intermediateSize: 48, layers: 2, heads: 4, keyValueHeads: 2, maxPositions: 64 };
 
@@ -136,5 +136,38 @@ describe('Llama-style model', () => {
     const after = tf.tidy(() => lossOf().dataSync()[0]);
     expect(after).toBeLessThan(before - 1);
     model.dispose();
+  });
+});
+
+describe('wasm training kernels', () => {
+  it('give the loss and gradients of the plain tensor ops (CPU backend) for the whole model', async () => {
+    const ids = [[3, 9, 14, 2, 7, 30, 1, 5, 12, 44], [1, 1, 5, 40, 22, 8, 49, 0, 17, 33]];
+    const labels = [9, 14, 2, 7, 30, 1, 5, 12, 44, 3, 1, 5, 40, 22, 8, 49, 0, 17, 33, 6];
+    const lossAndGradients = (model: LanguageModel) =>
+      tf.tidy(() => {
+        const names = [...model.parameters.keys()];
+        const { value, grads } = tf.variableGrads(
+          () => crossEntropy(tf.reshape(model.forward(tf.tensor2d(ids, [2, 10], 'int32')).logits, [20, 50]) as tf.Tensor2D, { labels: tf.tensor1d(labels, 'int32') }),
+          names.map((name) => model.parameters.get(name)!),
+        );
+        return { loss: value.dataSync()[0], gradients: names.map((name) => grads[model.parameters.get(name)!.name].dataSync() as Float32Array) };
+      });
+    const model = createModel(tiny, { seed: 6 });
+    const weights = new Map([...model.parameters].map(([name, value]) => [name, value.dataSync() as Float32Array]));
+    const ours = lossAndGradients(model);
+    model.dispose();
+    await tf.setBackend('cpu');
+    try {
+      const reference = modelFromWeights(tiny, weights);
+      const expected = lossAndGradients(reference);
+      reference.dispose();
+      expect(ours.loss).toBeCloseTo(expected.loss, 5);
+      ours.gradients.forEach((gradient, index) => {
+        const scale = Math.max(...expected.gradients[index].map(Math.abs));
+        expect(maxDifference(gradient, expected.gradients[index])).toBeLessThan(1e-5 * Math.max(scale, 1e-3));
+      });
+    } finally {
+      await tf.setBackend('wasm');
+    }
   });
 });

@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { resolveModelConfig, type ModelConfig, type ModelConfigInput } from './config.js';
 import { TrainerError } from './errors.js';
+import { GatherRows, hasKernel, Rotary } from './kernels.js';
 import { matMul, matMulTransposed } from './matmul.js';
 import { rotaryTables } from './rope.js';
 
@@ -67,12 +68,52 @@ function rmsNorm(x: tf.Tensor, weight: tf.Tensor, epsilon: number): tf.Tensor {
   return tf.mul(tf.mul(x, tf.rsqrt(tf.add(meanSquare, epsilon))), weight);
 }
 
-/** x·cos + rotateHalf(x)·sin with rotateHalf([a, b]) = [−b, a] over the last axis. */
-function applyRotary(x: tf.Tensor4D, cos: tf.Tensor, sin: tf.Tensor): tf.Tensor4D {
-  const half = x.shape[3] / 2;
+/** x·cos + rotateHalf(x)·sin with rotateHalf([a, b]) = [−b, a], from tensor ops (backends without the Rotary kernel). */
+function rotaryByOps(x: tf.Tensor4D, cos: tf.Tensor2D, sin: tf.Tensor2D): tf.Tensor4D {
+  const [sequence, headSize] = cos.shape;
+  const half = headSize / 2;
   const [first, second] = tf.split(x, [half, half], 3);
   const rotated = tf.concat([tf.neg(second), first], 3);
-  return tf.add(tf.mul(x, cos), tf.mul(rotated, sin)) as tf.Tensor4D;
+  const tableShape = [1, sequence, 1, headSize];
+  return tf.add(tf.mul(x, tf.reshape(cos, tableShape)), tf.mul(rotated, tf.reshape(sin, tableShape))) as tf.Tensor4D;
+}
+
+const fusedRotary = tf.customGrad((x, cos, sin, save) => {
+  (save as tf.GradSaveFunc)([cos as tf.Tensor, sin as tf.Tensor]);
+  return {
+    value: tf.engine().runKernel(Rotary, { x: x as tf.Tensor, cos: cos as tf.Tensor, sin: sin as tf.Tensor }) as tf.Tensor,
+    // The rotation is orthogonal and cos/sin repeat over both halves, so its transpose is the
+    // same rotation with sin negated.
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [savedCos, savedSin] = saved;
+      return [tf.engine().runKernel(Rotary, { x: dy, cos: savedCos, sin: tf.neg(savedSin) }) as tf.Tensor, tf.zerosLike(savedCos), tf.zerosLike(savedSin)];
+    },
+  };
+});
+
+/** Rotary positions on x [batch, sequence, heads, headSize] with tables [sequence, headSize]. */
+function applyRotary(x: tf.Tensor4D, cos: tf.Tensor2D, sin: tf.Tensor2D): tf.Tensor4D {
+  if (!hasKernel(Rotary)) return rotaryByOps(x, cos, sin);
+  return fusedRotary(x, cos, sin) as tf.Tensor4D;
+}
+
+const gatheredRows = tf.customGrad((table, ids, save) => {
+  const vocab = (table as tf.Tensor).shape[0];
+  (save as tf.GradSaveFunc)([ids as tf.Tensor]);
+  return {
+    value: tf.engine().runKernel(GatherRows, { table: table as tf.Tensor, ids: ids as tf.Tensor }) as tf.Tensor,
+    // The same sums, in the same order, as the built-in gradient of tf.gather.
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [savedIds] = saved;
+      return [tf.unsortedSegmentSum(dy, savedIds as tf.Tensor1D, vocab), tf.zerosLike(savedIds)];
+    },
+  };
+});
+
+/** Embedding rows [ids, hiddenSize] for int32 ids [count]. */
+function embed(table: tf.Tensor2D, ids: tf.Tensor1D): tf.Tensor2D {
+  if (!hasKernel(GatherRows)) return tf.gather(table, ids);
+  return gatheredRows(table, ids) as tf.Tensor2D;
 }
 
 /** Repeats each key/value head so grouped heads line up with the query heads. */
@@ -121,21 +162,23 @@ class DecoderModel implements LanguageModel {
       throw new TrainerError('E_OPTIONS', `${pastLength + sequence} positions exceed maxPositions ${config.maxPositions}`);
     }
     const tables = rotaryTables(pastLength, sequence, headSize, config.ropeTheta);
-    const cos = tf.tensor4d(tables.cos, [1, 1, sequence, headSize]);
-    const sin = tf.tensor4d(tables.sin, [1, 1, sequence, headSize]);
+    const cos = tf.tensor2d(tables.cos, [sequence, headSize]);
+    const sin = tf.tensor2d(tables.sin, [sequence, headSize]);
     const mask = causalMask(pastLength, sequence);
     const scale = 1 / Math.sqrt(headSize);
     const present: LayerCache[] = [];
 
-    let hidden = tf.gather(this.weight('model.embed_tokens.weight'), tf.reshape(inputIds, [batch * sequence])) as tf.Tensor2D;
+    let hidden = embed(this.weight('model.embed_tokens.weight') as tf.Tensor2D, tf.reshape(inputIds, [batch * sequence]) as tf.Tensor1D);
     for (let layer = 0; layer < config.layers; layer++) {
       const prefix = `model.layers.${layer}`;
       const normed = rmsNorm(hidden, this.weight(`${prefix}.input_layernorm.weight`), config.rmsNormEpsilon) as tf.Tensor2D;
-      const toHeads = (x: tf.Tensor2D, count: number) =>
-        tf.transpose(tf.reshape(x, [batch, sequence, count, headSize]), [0, 2, 1, 3]) as tf.Tensor4D;
-      const query = applyRotary(toHeads(matMul(normed, this.weight(`${prefix}.self_attn.q_proj.weight`)), heads), cos, sin);
-      let key = applyRotary(toHeads(matMul(normed, this.weight(`${prefix}.self_attn.k_proj.weight`)), keyValueHeads), cos, sin);
-      let value = toHeads(matMul(normed, this.weight(`${prefix}.self_attn.v_proj.weight`)), keyValueHeads);
+      // Rotary positions act on [batch, sequence, heads, headSize], the projection's own layout;
+      // one transpose then gives the [batch, heads, sequence, headSize] the products take.
+      const split = (x: tf.Tensor2D, count: number) => tf.reshape(x, [batch, sequence, count, headSize]) as tf.Tensor4D;
+      const toHeads = (x: tf.Tensor4D) => tf.transpose(x, [0, 2, 1, 3]) as tf.Tensor4D;
+      const query = toHeads(applyRotary(split(matMul(normed, this.weight(`${prefix}.self_attn.q_proj.weight`)), heads), cos, sin));
+      let key = toHeads(applyRotary(split(matMul(normed, this.weight(`${prefix}.self_attn.k_proj.weight`)), keyValueHeads), cos, sin));
+      let value = toHeads(split(matMul(normed, this.weight(`${prefix}.self_attn.v_proj.weight`)), keyValueHeads));
       const past = options.past?.[layer];
       if (past) {
         key = tf.concat([past.key, key], 2);
