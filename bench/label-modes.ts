@@ -113,7 +113,7 @@ export async function benchLabelModes(options: LabelModesOptions): Promise<Omit<
         }
       }
       const meanKl = klSum / klPositions;
-      rows.push([settings[i]!.name, stats.bytesPerToken.toFixed(2), stats.meanKept.toFixed(2), stats.meanTailMass.toFixed(4), meanKl.toFixed(4)]);
+      rows.push([settings[i]!.name, stats.bytesPerToken.toFixed(2), `${Math.round((vocab * 4) / stats.bytesPerToken)}×`, stats.meanKept.toFixed(2), stats.meanTailMass.toFixed(4), meanKl.toFixed(4)]);
       data.push({ setting: settings[i]!.name, spec: settings[i]!.spec, ...stats, meanKl, klPositions });
     }
     const fp32Bytes = vocab * 4;
@@ -122,7 +122,7 @@ export async function benchLabelModes(options: LabelModesOptions): Promise<Omit<
         `KL(full ‖ decoded) is the mean over ${klPositions} positions: the first ${window}-token window (labelled with exactly that context) of ${klSample.size} documents, ${options.klDocumentsPerTask} per task, ` +
         'read back from disk (quantized), the tail mass spread evenly over the ids not kept (a stored tail of 0 read as half the tail\'s 16-bit step, 7.6e-6).',
       '',
-      table(['setting', 'bytes / token', 'mean kept', 'mean tail mass', 'mean KL (nats)'], rows),
+      table(['setting', 'bytes / token', 'smaller than an fp32 row', 'mean kept', 'mean tail mass', 'mean KL (nats)'], rows),
     ].join('\n');
     return { title: 'Dataset size and fidelity by compression setting', date: new Date().toISOString().slice(0, 10), machine: machine(), markdown, data };
   } finally {
