@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { openDataset } from '@kd/codec-parquet';
 import { readCorpus } from '@kd/teacher';
-import { alignPositions, buildVocabularyMap, datasetCoverage, loadTokenizer, vocabularyCoverage, type LoadedTokenizer } from '../src/index.js';
+import { alignPositions, buildVocabularyMap, datasetCoverage, loadTokenizer, vocabularyCoverage, type LoadedTokenizer, type VocabularyCoverage } from '../src/index.js';
 
 const require = createRequire(import.meta.url);
 const sharedDir = fileURLToPath(new URL('../../../../shared/', import.meta.url));
@@ -34,15 +34,8 @@ export interface BenchAlignOptions {
   pairs?: typeof alignPairs;
 }
 
-export interface BenchAlignRow {
+export interface BenchAlignRow extends Pick<VocabularyCoverage, 'teacherVocab' | 'studentVocab' | 'overlapRaw' | 'overlapNormalized' | 'exactMapped' | 'tokenizerMapped' | 'specialMapped'> {
   pair: string;
-  teacherVocab: number;
-  studentVocab: number;
-  overlapRaw: number;
-  overlapNormalized: number;
-  exactMapped: number;
-  tokenizerMapped: number;
-  specialMapped: number;
   /** Seconds to load both tokenizer.json files. */
   loadSeconds: number;
   /** Seconds to map the whole teacher vocabulary (no cache). */
