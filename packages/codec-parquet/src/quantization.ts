@@ -124,16 +124,22 @@ export function dequantizeProbabilities(
   outOffset: number,
 ): void {
   const definition = schemes[scheme];
-  const table = decodeTable(scheme);
+  decodeCodes(decodeTable(scheme), definition.bytes, definition.kind === 'log' ? 1 : -1, bytes, byteOffset, count, out, outOffset);
+}
+
+/**
+ * The delta decoding shared by one row and many: `width` bytes per stored difference, `sign`
+ * +1 where codes grow along the row (log schemes) and −1 where they shrink (linear).
+ */
+function decodeCodes(table: Float32Array, width: number, sign: number, bytes: Uint8Array, byteOffset: number, count: number, out: Float32Array, outOffset: number): void {
   let code = 0;
-  if (definition.bytes === 1) {
+  if (width === 1) {
     for (let i = 0; i < count; i++) {
       code += bytes[byteOffset + i];
       out[outOffset + i] = table[code & 0xff];
     }
     return;
   }
-  const sign = definition.kind === 'log' ? 1 : -1;
   for (let i = 0; i < count; i++) {
     const stored = bytes[byteOffset + 2 * i] | (bytes[byteOffset + 2 * i + 1] << 8);
     code = i === 0 ? stored : code + sign * stored;
@@ -159,20 +165,13 @@ export function dequantizeRows(
   const definition = schemes[scheme];
   const table = decodeTable(scheme);
   const width = definition.bytes;
+  const sign = definition.kind === 'log' ? 1 : -1;
   let cursor = 0;
   for (let row = firstRow; row < firstRow + rowCount; row++) {
     const count = kept[row];
     const start = offsets[row];
     if (offsets[row + 1] - start !== count * width) return row;
-    if (width === 1) {
-      let code = 0;
-      for (let i = 0; i < count; i++) {
-        code = (code + bytes[start + i]) & 0xff;
-        out[cursor + i] = table[code];
-      }
-    } else {
-      dequantizeProbabilities(scheme, bytes, start, count, out, cursor);
-    }
+    decodeCodes(table, width, sign, bytes, start, count, out, cursor);
     cursor += count;
   }
   return -1;
