@@ -3,6 +3,7 @@
 // cheaper than differentiating log-softmax op by op. `ce` is next-token cross-entropy; the
 // distillation objective (α·τ²·KL(teacher‖student) + (1−α)·CE) plugs in beside it.
 import * as tf from '@tensorflow/tfjs';
+import type { SoftTargets } from './kd-divergence.js';
 import { hasKernel, SoftmaxCrossEntropyGrad } from './kernels.js';
 
 /** The targets of a batch of positions, flattened to rows. */
@@ -11,6 +12,8 @@ export interface LossTargets {
   labels: tf.Tensor1D;
   /** 1 for rows that count, 0 for padding; float32 [rows]. Omitted: every row counts. */
   weights?: tf.Tensor1D;
+  /** The teacher's sparse targets over the student vocabulary (objective `kd`); rows without one train on the label. */
+  soft?: SoftTargets;
 }
 
 export interface Objective {
@@ -20,7 +23,7 @@ export interface Objective {
 }
 
 /** (probabilities − onehot(labels)) · rowScale per row: one fused pass where the backend has it. */
-function softmaxCrossEntropyGradient(probabilities: tf.Tensor2D, labels: tf.Tensor1D, rowScale: tf.Tensor1D): tf.Tensor2D {
+export function softmaxCrossEntropyGradient(probabilities: tf.Tensor2D, labels: tf.Tensor1D, rowScale: tf.Tensor1D): tf.Tensor2D {
   if (hasKernel(SoftmaxCrossEntropyGrad)) {
     return tf.engine().runKernel(SoftmaxCrossEntropyGrad, { probabilities, labels, rowScale }) as tf.Tensor2D;
   }
