@@ -170,6 +170,7 @@ test('parts written before ids were stored uncompressed (ZSTD on every column, p
     await writeFile(path, earlier);
     Object.assign(part, { bytes: earlier.length, sha256: createHash('sha256').update(earlier).digest('hex') });
   }
+  manifest.totals.bytes = manifest.parts.reduce((sum, part) => sum + part.bytes, 0);
   await writeFile(join(dir, 'manifest.json'), JSON.stringify(manifest));
   expect((await verifyDataset(dir)).ok).toBe(true);
   const read = await readAll(dir);

@@ -1,6 +1,7 @@
 // Public API of @kd/codec-parquet: write, read, verify and summarize labelled datasets.
 export { openDatasetWriter, type DatasetWriter, type DatasetWriterOptions } from './writer.js';
-export { openDataset, verifyDataset, datasetStats, type DatasetReader, type OpenDatasetOptions, type VerifyReport, type DatasetStats } from './reader.js';
+export { openDataset, datasetStats, type DatasetReader, type OpenDatasetOptions, type DatasetStats } from './reader.js';
+export { verifyDataset, type VerifyReport, type VerifyProblem } from './verify.js';
 export { formatVersion, type Manifest, type ManifestHeader, type ManifestPart } from './manifest.js';
 export { quantizationSchemes, defaultQuantization, type QuantizationScheme } from './quantization.js';
 export type { UnitHashOptions } from './units.js';

@@ -4,11 +4,11 @@
 import { join } from 'node:path';
 import * as parquet from 'parquet-wasm';
 import type { LabelledDocument } from '@kd/compress';
-import { CodecError, type CodecErrorCode } from './errors.js';
+import { CodecError } from './errors.js';
 import { readBytes, sha256Hex } from './files.js';
 import { unpackIdRows } from './id-packing.js';
-import { type Manifest, readManifest } from './manifest.js';
-import { type PartContents, readPartParquet, readPartSummary } from './part-schema.js';
+import { headerFingerprint, type Manifest, readManifest } from './manifest.js';
+import { type PartContents, readPartParquet } from './part-schema.js';
 import { dequantizeRows, dequantizeTailMass } from './quantization.js';
 import { joinUnits, unitLookup } from './units.js';
 import { takeColumns } from './wasm-columns.js';
@@ -46,6 +46,7 @@ export async function openDataset(dir: string, options: OpenDatasetOptions = {})
     );
   }
   const verify = options.verify ?? true;
+  const fingerprint = headerFingerprint(manifest, manifest.quantization);
   return {
     manifest,
     async *documents() {
@@ -55,6 +56,10 @@ export async function openDataset(dir: string, options: OpenDatasetOptions = {})
         const contents = readPartParquet(bytes, part.file);
         if (contents.format.quantization !== manifest.quantization) {
           throw new CodecError('E_PART_FORMAT', `${part.file} uses quantization ${contents.format.quantization}; the manifest says ${manifest.quantization}`);
+        }
+        // A manifest edited to claim another teacher, tokenizer or compression must not pass for it.
+        if (verify && contents.format.header !== fingerprint) {
+          throw new CodecError('E_MANIFEST', `${part.file} was written under another header than manifest.json states (teacher, tokenizer, vocabulary, temperature or compression); run verifyDataset for details`);
         }
         yield* decodeDocuments(contents, part.file);
       }
@@ -120,37 +125,6 @@ function* decodeDocuments(part: PartContents, file: string): Generator<LabelledD
     yield document;
     position += tokens;
   }
-}
-
-export interface VerifyReport {
-  /** True when every listed part is present, intact and consistent with the manifest. */
-  ok: boolean;
-  /** Whether the writer was closed; an incomplete dataset can still be intact. */
-  complete: boolean;
-  parts: { file: string; ok: boolean; code?: CodecErrorCode; problem?: string }[];
-}
-
-/** Checks every part against the manifest (presence, size, sha256, metadata) without decoding rows. */
-export async function verifyDataset(dir: string): Promise<VerifyReport> {
-  const manifest = await readManifest(dir);
-  const parts: VerifyReport['parts'] = [];
-  for (const part of manifest.parts) {
-    try {
-      const bytes = await readBytes(join(dir, part.file));
-      checkPart(bytes, part.file, part.sha256);
-      const { format, documents } = readPartSummary(bytes, part.file);
-      const first = documents.index[0];
-      const last = documents.index[documents.index.length - 1];
-      if (format.tokens !== part.tokens || format.rows !== part.rows || first !== part.documents[0] || last !== part.documents[1]) {
-        throw new CodecError('E_MANIFEST', `${part.file}: its metadata (documents ${first}…${last}, ${format.tokens} tokens) disagrees with the manifest`);
-      }
-      parts.push({ file: part.file, ok: true });
-    } catch (error) {
-      if (!(error instanceof CodecError)) throw error;
-      parts.push({ file: part.file, ok: false, code: error.code, problem: error.message });
-    }
-  }
-  return { ok: parts.every((part) => part.ok), complete: manifest.complete, parts };
 }
 
 export interface DatasetStats {

@@ -40,6 +40,8 @@ export interface DatasetWriterOptions {
 export interface DatasetWriter {
   /** Documents with a corpus index below this are safely stored; skip them when feeding the writer. */
   readonly resumeFrom: number;
+  /** Parts resume found missing (deleted because damaged) and the parts after them: their documents are written again. */
+  readonly relabelled: readonly string[];
   /** Buffers a document (corpus index order, increasing) and writes a part once enough rows are buffered. */
   append(document: LabelledDocument): Promise<void>;
   /** Writes the last part and marks the dataset complete. */
@@ -47,7 +49,7 @@ export interface DatasetWriter {
 }
 
 export const defaultRowsPerPart = 262_144;
-const partPattern = /^part-(\d{5,})\.parquet$/;
+export const partPattern = /^part-(\d{5,})\.parquet$/;
 
 export function partFileName(index: number): string {
   return `part-${String(index).padStart(5, '0')}.parquet`;
@@ -72,6 +74,7 @@ export async function openDatasetWriter(dir: string, header: ManifestHeader, opt
   const hasManifest = entries.includes(manifestFile);
 
   let manifest: Manifest;
+  let dropped: string[] = [];
   if (options.resume && hasManifest) {
     manifest = await readManifest(dir);
     const quantization = options.quantization ?? manifest.quantization;
@@ -85,7 +88,7 @@ export async function openDatasetWriter(dir: string, header: ManifestHeader, opt
     if (options.unitHash && (options.unitHash.bits ?? 32) !== manifest.unitHash.bits) {
       throw new CodecError('E_HEADER_MISMATCH', `cannot resume ${dir}: unit hash width ${manifest.unitHash.bits} bits stored, ${options.unitHash.bits} given`);
     }
-    await recoverFolder(dir, manifest, entries);
+    dropped = await recoverFolder(dir, manifest, entries);
     manifest.complete = false;
   } else {
     if (entries.length > 0) {
@@ -110,29 +113,44 @@ export async function openDatasetWriter(dir: string, header: ManifestHeader, opt
   }
   // Written before any part exists so that every later state of the folder has a manifest.
   await writeManifest(dir, manifest);
-  return new Writer(dir, manifest, rowsPerPart);
+  return new Writer(dir, manifest, rowsPerPart, dropped);
 }
 
 /**
  * Brings a folder left by a killed run back to a consistent state: stray temporary files are
  * removed, and a part that was renamed into place but not yet listed (the run died between the
- * rename and the manifest update) is checked and adopted. Any other unlisted or missing part
- * means the folder was changed by hand; that is reported, never guessed at.
+ * rename and the manifest update) is checked and adopted. A listed part that is missing is
+ * labelled again with every part after it (their files are deleted and their names returned).
+ * Any other unlisted part means the folder was changed by hand; that is reported, never guessed at.
  */
-async function recoverFolder(dir: string, manifest: Manifest, entries: string[]): Promise<void> {
+async function recoverFolder(dir: string, manifest: Manifest, entries: string[]): Promise<string[]> {
   for (const entry of entries) {
     if (entry.endsWith('.tmp')) await rm(join(dir, entry), { force: true });
   }
-  for (const part of manifest.parts) {
+  let firstMissing = -1;
+  for (const [i, part] of manifest.parts.entries()) {
     let size: number;
     try {
       size = (await stat(join(dir, part.file))).size;
-    } catch (cause) {
-      throw new CodecError('E_MANIFEST', `cannot resume ${dir}: ${part.file} is listed in the manifest but missing; restore it or start a new folder`, { cause });
+    } catch {
+      firstMissing = i;
+      break;
     }
     if (size !== part.bytes) {
-      throw new CodecError('E_CHECKSUM', `cannot resume ${dir}: ${part.file} has ${size} bytes, the manifest recorded ${part.bytes}; restore it or start a new folder`);
+      throw new CodecError(
+        'E_CHECKSUM',
+        `cannot resume ${dir}: ${part.file} has ${size} bytes, the manifest recorded ${part.bytes}; delete it to have it relabelled, restore it, or start a new folder`,
+      );
     }
+  }
+  // A listed part that was deleted (the recovery for a damaged one) is labelled again, and with
+  // it every later part: documents are stored in corpus order, so the dataset resumes before it.
+  // Later parts go first, so a kill in between leaves a folder this function recovers the same way.
+  const dropped = firstMissing >= 0 ? manifest.parts.slice(firstMissing).map((part) => part.file) : [];
+  for (const file of dropped) await rm(join(dir, file), { force: true });
+  if (dropped.length > 0) {
+    manifest.parts = manifest.parts.slice(0, firstMissing);
+    entries = entries.filter((entry) => !dropped.includes(entry));
   }
   const listed = new Set(manifest.parts.map((part) => part.file));
   const unlisted = entries.filter((entry) => partPattern.test(entry) && !listed.has(entry)).sort();
@@ -168,6 +186,7 @@ async function recoverFolder(dir: string, manifest: Manifest, entries: string[])
     });
   }
   manifest.totals = totalsOf(manifest.parts);
+  return dropped;
 }
 
 class Writer implements DatasetWriter {
@@ -183,6 +202,7 @@ class Writer implements DatasetWriter {
     private readonly dir: string,
     private readonly manifest: Manifest,
     private readonly rowsPerPart: number,
+    readonly relabelled: readonly string[],
   ) {
     const last = manifest.parts.at(-1);
     this.resumeFrom = last ? last.documents[1] + 1 : 0;

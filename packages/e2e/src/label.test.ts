@@ -1,9 +1,10 @@
 // `kd label` and `kd inspect` end to end: the real teacher, real Parquet parts that DuckDB
 // reads, checksums that catch a flipped byte, and clear errors for bad flags.
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { openDataset } from '@kd/codec-parquet';
 import { readCorpus } from '@kd/teacher';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { devCorpus, kd, teacherDir } from './harness.js';
@@ -12,13 +13,23 @@ const work = mkdtempSync(join(tmpdir(), 'kd-e2e-label-'));
 const out = join(work, 'labels');
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
+const labelArgs = (folder: string) => [
+  'label', '--teacher', teacherDir, '--data', devCorpus, '--tasks', 'translate', '--limit', '16',
+  '--mode', 'fixed', '--k', '8', '--rows-per-part', '200', '--out', folder, '--json',
+];
+
+/** A copy of the labelled dataset to damage. */
+function copyOfLabels(name: string): string {
+  const copy = join(work, name);
+  rmSync(copy, { recursive: true, force: true });
+  cpSync(out, copy, { recursive: true });
+  return copy;
+}
+
 describe('kd label → kd inspect', () => {
   let summary: Record<string, number>;
   beforeAll(async () => {
-    const result = await kd([
-      'label', '--teacher', teacherDir, '--data', devCorpus, '--tasks', 'translate', '--limit', '16',
-      '--mode', 'fixed', '--k', '8', '--rows-per-part', '200', '--out', out, '--json',
-    ]);
+    const result = await kd(labelArgs(out));
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     summary = JSON.parse(result.stdout.trim().split('\n').at(-1)!);
@@ -66,10 +77,7 @@ describe('kd label → kd inspect', () => {
 
   it('inspect --verify passes, then names the part whose byte was flipped', async () => {
     expect((await kd(['inspect', out, '--verify'])).code).toBe(0);
-    const copy = join(work, 'corrupt');
-    rmSync(copy, { recursive: true, force: true });
-    const { cpSync } = await import('node:fs');
-    cpSync(out, copy, { recursive: true });
+    const copy = copyOfLabels('corrupt');
     const partFile = readdirSync(copy).filter((name) => name.endsWith('.parquet')).sort()[1]!;
     const bytes = readFileSync(join(copy, partFile));
     bytes[Math.floor(bytes.length / 2)] ^= 0x40;
@@ -78,6 +86,49 @@ describe('kd label → kd inspect', () => {
     expect(result.code).not.toBe(0);
     expect(result.stderr).toContain(partFile);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toMatch(/^kd: E_CHECKSUM: /);
+  });
+
+  it('the advice after a damaged part works: delete it, label again, and the dataset verifies with the same documents', async () => {
+    const copy = copyOfLabels('repaired');
+    const partFile = readdirSync(copy).filter((name) => name.endsWith('.parquet')).sort()[1]!;
+    const bytes = readFileSync(join(copy, partFile));
+    bytes[Math.floor(bytes.length / 2)] ^= 0x40;
+    writeFileSync(join(copy, partFile), bytes);
+    const failed = await kd(['inspect', copy, '--verify']);
+    expect(failed.stderr).toMatch(/delete the damaged part file\(s\) and run the same kd label command/);
+    rmSync(join(copy, partFile));
+    const relabel = await kd(labelArgs(copy));
+    expect(relabel.code).toBe(0);
+    expect(relabel.stdout).toContain(`relabelling ${partFile}`);
+    expect((await kd(['inspect', copy, '--verify'])).code).toBe(0);
+    const texts = async (dir: string) => {
+      const found: string[] = [];
+      for await (const document of (await openDataset(dir)).documents()) found.push(`${document.index} ${document.text} ${document.tokenIds.join(',')}`);
+      return found;
+    };
+    expect(await texts(copy)).toEqual(await texts(out));
+  });
+
+  it('inspect --verify fails on an edited manifest, an unlisted part and an incomplete dataset', async () => {
+    const edited = copyOfLabels('edited');
+    const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
+    writeFileSync(join(edited, 'manifest.json'), JSON.stringify({ ...manifest, teacher: { ...manifest.teacher, sha256: '0'.repeat(64) } }));
+    const editedResult = await kd(['inspect', edited, '--verify']);
+    expect(editedResult.code).not.toBe(0);
+    expect(editedResult.stderr).toMatch(/^kd: E_MANIFEST: .*teacher: the part says/);
+
+    const stray = copyOfLabels('stray');
+    copyFileSync(join(stray, manifest.parts[0].file), join(stray, 'part-00099.parquet'));
+    const strayResult = await kd(['inspect', stray, '--verify', '--json']);
+    expect(strayResult.code).not.toBe(0);
+    expect(JSON.parse(strayResult.stdout).verify.unlisted).toEqual(['part-00099.parquet']);
+
+    const incomplete = copyOfLabels('incomplete');
+    writeFileSync(join(incomplete, 'manifest.json'), JSON.stringify({ ...manifest, complete: false }));
+    const incompleteResult = await kd(['inspect', incomplete, '--verify']);
+    expect(incompleteResult.code).not.toBe(0);
+    expect(incompleteResult.stderr).toMatch(/^kd: E_INCOMPLETE: /);
   });
 });
 
@@ -98,7 +149,7 @@ describe('kd label refuses bad input with one clear line', () => {
   it('rejects p outside (0, 1]', async () => {
     const result = await kd(['label', '--teacher', teacherDir, '--data', devCorpus, '--out', join(work, 'z'), '--p', '1.5']);
     expect(result.code).not.toBe(0);
-    expect(result.stderr).toMatch(/p/);
+    expect(result.stderr).toMatch(/^kd: E_P_RANGE: /);
   });
 
   it('has --help with an example', async () => {

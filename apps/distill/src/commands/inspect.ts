@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { z } from 'zod';
-import { datasetStats, openDataset, verifyDataset, type Manifest } from '@kd/codec-parquet';
+import { datasetStats, openDataset, verifyDataset, type Manifest, type VerifyReport } from '@kd/codec-parquet';
 import { rowAt, type LabelledDocument } from '@kd/compress';
 import { loadTokenizer, sha256File, type TeacherTokenizer } from '@kd/teacher';
 import { CliError } from '../errors.js';
@@ -67,6 +67,25 @@ function describeSample(document: LabelledDocument, tokenizer: TeacherTokenizer 
   return positions;
 }
 
+/** One line that says what failed and the recovery that works for it. */
+function verificationFailure(report: VerifyReport): CliError {
+  const bad = report.parts.filter((part) => !part.ok);
+  const causes: string[] = [];
+  const advice: string[] = [];
+  if (bad.length > 0) {
+    causes.push(`${bad.length} part(s) failed verification: ${bad.map((part) => `${part.file} (${part.problem})`).join('; ')}`);
+    if (bad.some((part) => part.code === 'E_CHECKSUM' || part.code === 'E_IO')) {
+      advice.push('delete the damaged part file(s) and run the same kd label command on the folder again: it relabels from the first deleted part on');
+    }
+    if (bad.some((part) => part.code === 'E_MANIFEST' || part.code === 'E_PART_FORMAT')) {
+      advice.push('restore manifest.json from a copy, or label the corpus into a new folder');
+    }
+  }
+  for (const problem of report.problems) causes.push(problem.problem);
+  const code = bad[0]?.code ?? report.problems[0]?.code ?? 'E_MANIFEST';
+  return new CliError(code, [...causes, ...advice].join('; '));
+}
+
 export async function runInspect(dir: string, options: InspectOptions, log: (line: string) => void = console.log): Promise<number> {
   const folder = resolve(dir);
   if (!existsSync(join(folder, 'manifest.json'))) {
@@ -108,12 +127,10 @@ export async function runInspect(dir: string, options: InspectOptions, log: (lin
     }
     if (verification) {
       for (const part of verification.parts) log(`verify ${part.file}: ${part.ok ? 'ok' : `FAILED — ${part.problem}`}`);
+      for (const problem of verification.problems) log(`verify dataset: FAILED — ${problem.problem}`);
     }
   }
-  if (verification && !verification.ok) {
-    const bad = verification.parts.filter((part) => !part.ok);
-    throw new CliError('E_CHECKSUM', `${bad.length} part(s) failed verification: ${bad.map((part) => `${part.file} (${part.problem})`).join('; ')}; relabel them by deleting the files and running kd label again on the folder`);
-  }
+  if (verification && !verification.ok) throw verificationFailure(verification);
   return 0;
 }
 
@@ -121,7 +138,7 @@ export function inspectCommand(): Command {
   return new Command('inspect')
     .description('Show what a labelled dataset holds; --verify checks every part')
     .argument('<dir>', 'dataset folder written by kd label')
-    .option('--verify', 'check every part against its sha256 in the manifest (exit ≠ 0 on a mismatch)')
+    .option('--verify', 'check every part against the manifest (sha256, header, counts), look for unlisted parts and require a complete dataset (exit ≠ 0 otherwise)')
     .option('--json', 'print one JSON object (tokens, bytes, bytesPerToken, meanKept, meanTailMass, manifest, sample)')
     .option('--tokenizer <file>', "the teacher's tokenizer.json, to show token text")
     .option('--document <n>', 'which document to show', integerOption('--document'), 0)

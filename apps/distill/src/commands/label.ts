@@ -87,6 +87,7 @@ export async function runLabel(options: LabelOptions, log: (line: string) => voi
       { rowsPerPart: options.rowsPerPart, resume: true, ...(options.quantization ? { quantization: options.quantization as never } : {}) },
     );
     const resumeFrom = writer.resumeFrom;
+    if (writer.relabelled.length > 0) log(`relabelling ${writer.relabelled.join(', ')} of ${options.out}: ${writer.relabelled[0]} is missing`);
     const { total: totalDocuments, stored: alreadyDone } = await countDocuments(options, resumeFrom);
     const pending = async function* (): AsyncGenerator<CorpusDocument> {
       for await (const document of readCorpus(options.data, { limit: options.limit, tasks: options.tasks })) {
