@@ -7,6 +7,7 @@ const src = (name: string) => fileURLToPath(new URL(`./packages/${name}/src/inde
 export default defineConfig({
   resolve: {
     alias: {
+      '@kd/text': src('text'),
       '@kd/teacher': src('teacher'),
       '@kd/compress': src('compress'),
       '@kd/codec-parquet': src('codec-parquet'),
