@@ -10,7 +10,9 @@ export type TrainerErrorCode =
   | 'E_MEMORY'
   | 'E_NONFINITE_LOSS'
   | 'E_CHECKPOINT'
-  | 'E_EXPORT';
+  | 'E_EXPORT'
+  /** The export folder is not safe to write: a file, a folder of other files, the working directory, the run itself. */
+  | 'E_EXPORT_TARGET';
 
 export class TrainerError extends Error {
   readonly code: TrainerErrorCode;

@@ -2,11 +2,12 @@
 // tools load like any Llama: onnx/model.onnx (with a KV cache), model.safetensors with
 // Hugging Face parameter names and layout, config.json, generation_config.json,
 // tokenizer.json + tokenizer_config.json, and the task prompt templates.
-import { copyFile, mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { copyFile, mkdir, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { ModelConfig } from './config.js';
-import { loadCheckpoint } from './checkpoint.js';
+import { checkpointFolderName, loadCheckpoint } from './checkpoint.js';
 import { TrainerError } from './errors.js';
+import { checkExportTarget, exportMarkerFile, recoverInterruptedExports, replaceExport, writeExportMarker } from './export-target.js';
 import type { LanguageModel } from './model.js';
 import { buildOnnxModel } from './onnx-export.js';
 import { encodeSafetensors, type StoredTensor } from './safetensors.js';
@@ -23,7 +24,7 @@ export const taskTemplates = {
 export interface ExportOptions {
   /** tokenizer.json to ship; required when exporting an in-memory model, else the checkpoint's. */
   tokenizer?: string;
-  /** Replace an existing export folder (default false). */
+  /** Replace an earlier export in the folder (default false); only a folder kd wrote as an export is replaced. */
   overwrite?: boolean;
 }
 
@@ -31,6 +32,15 @@ export interface ExportResult {
   dir: string;
   files: string[];
   config: ModelConfig;
+  /** What was found and cleaned up from interrupted earlier exports to the same folder (one line each). */
+  recovered: string[];
+}
+
+/** The folders an export must not touch: the checkpoint read and the run folder holding it. */
+function runFolders(source: string, checkpointFolder: string): string[] {
+  const folders = [resolve(source), resolve(checkpointFolder)];
+  if (basename(checkpointFolder).startsWith(checkpointFolderName)) folders.push(dirname(resolve(checkpointFolder)));
+  return folders;
 }
 
 function isProjection(name: string): boolean {
@@ -89,27 +99,32 @@ function huggingFaceConfig(config: ModelConfig): Record<string, unknown> {
 
 /**
  * Writes the export folder from a run folder / checkpoint path or an in-memory model. The folder
- * is assembled under a temporary name and renamed into place when complete.
+ * is assembled beside the target and moved in when complete; an earlier export is replaced only
+ * with `overwrite` and only when it is one (see export-target.ts).
  */
 export async function exportModel(source: string | LanguageModel, outDir: string, options: ExportOptions = {}): Promise<ExportResult> {
   let model: LanguageModel;
   let tokenizerPath: string;
   let owned = false;
+  let protectedPaths: string[] = [];
   if (typeof source === 'string') {
     const loaded = await loadCheckpoint(source);
     model = loaded.model;
     owned = true;
     tokenizerPath = options.tokenizer ?? loaded.tokenizerPath;
+    protectedPaths = runFolders(source, loaded.path);
   } else {
     if (!options.tokenizer) throw new TrainerError('E_EXPORT', 'exporting an in-memory model needs options.tokenizer (the tokenizer.json it was trained with)');
     model = source;
     tokenizerPath = options.tokenizer;
   }
-  const partial = `${outDir}.partial-${process.pid}`;
+  const partial = `${resolve(outDir)}.partial-${process.pid}`;
+  let recovered: string[] = [];
   try {
-    const { stat } = await import('node:fs/promises');
-    const exists = await stat(outDir).then(() => true, () => false);
-    if (exists && !options.overwrite) throw new TrainerError('E_EXPORT', `${outDir} already exists; pass --overwrite to replace it or choose another folder`);
+    const target = await checkExportTarget(outDir, { overwrite: options.overwrite ?? false, protectedPaths });
+    recovered = await recoverInterruptedExports(outDir);
+    // A restored earlier export is checked again: it now occupies the folder.
+    const state = recovered.length > 0 ? await checkExportTarget(outDir, { overwrite: options.overwrite ?? false, protectedPaths }) : target;
     const config = model.config;
     const special = await readSpecialTokens(tokenizerPath);
     const weights = new Map<string, Float32Array>();
@@ -142,13 +157,9 @@ export async function exportModel(source: string | LanguageModel, outDir: string
       ),
     );
     await writeFile(join(partial, 'templates.json'), JSON.stringify(taskTemplates, null, 2));
-    if (exists) await rm(outDir, { recursive: true, force: true });
-    await rename(partial, outDir);
-    return {
-      dir: outDir,
-      files: ['config.json', 'generation_config.json', 'model.safetensors', 'onnx/model.onnx', 'templates.json', 'tokenizer.json', 'tokenizer_config.json'],
-      config,
-    };
+    const marker = await writeExportMarker(partial);
+    await replaceExport(partial, outDir, state);
+    return { dir: outDir, files: [...Object.keys(marker.files), exportMarkerFile].sort(), config, recovered };
   } catch (cause) {
     await rm(partial, { recursive: true, force: true });
     if (cause instanceof TrainerError) throw cause;

@@ -23,5 +23,6 @@ export { loadCheckpoint } from './checkpoint.js';
 export type { LoadedCheckpoint, CheckpointState } from './checkpoint.js';
 export { exportModel, taskTemplates } from './export.js';
 export type { ExportOptions, ExportResult } from './export.js';
+export { exportMarkerFile } from './export-target.js';
 export { TrainerError } from './errors.js';
 export type { TrainerErrorCode } from './errors.js';

@@ -9,3 +9,6 @@ export const teacherTokenizer = fileURLToPath(new URL('fixtures/teacher-llama-13
 export const tinyWithPastDir = fileURLToPath(new URL('fixtures/tiny-llama-with-past', shared));
 export const trainCorpus = fileURLToPath(new URL('corpus/train.jsonl', shared));
 export const devCorpus = fileURLToPath(new URL('corpus/dev.jsonl', shared));
+
+/** A small student shape for export tests: quick to build, the teacher's vocabulary. */
+export const exportTestConfig = { vocabSize: 32000, hiddenSize: 32, intermediateSize: 64, layers: 2, heads: 4, keyValueHeads: 2, maxPositions: 128, initializerRange: 0.2, bosTokenId: 1, eosTokenId: 2 };

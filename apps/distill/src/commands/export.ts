@@ -17,8 +17,11 @@ export type ExportCommandOptions = z.infer<typeof exportSchema>;
 
 export async function runExport(options: ExportCommandOptions, log: (line: string) => void = console.log): Promise<void> {
   const result = await exportModel(options.checkpoint, options.out, { tokenizer: options.tokenizer, overwrite: options.overwrite ?? false });
-  if (options.json) log(JSON.stringify({ out: result.dir, files: result.files }));
-  else log(`exported ${options.checkpoint} → ${result.dir}: ${result.files.join(', ')}`);
+  if (options.json) log(JSON.stringify({ out: result.dir, files: result.files, recovered: result.recovered }));
+  else {
+    for (const line of result.recovered) log(line);
+    log(`exported ${options.checkpoint} → ${result.dir}: ${result.files.join(', ')}`);
+  }
 }
 
 export function exportCommand(): Command {
@@ -28,7 +31,7 @@ export function exportCommand(): Command {
     .option('--checkpoint <dir>', 'run folder of kd train (or its checkpoint/ folder)')
     .option('--out <dir>', 'folder to write: onnx/model.onnx, model.safetensors, config.json, tokenizer.json, …')
     .option('--tokenizer <file>', 'ship this tokenizer.json instead of the one saved with the checkpoint')
-    .option('--overwrite', 'replace --out if it exists')
+    .option('--overwrite', 'replace an earlier export in --out (only a folder kd export wrote; never the run itself, the working directory or other files)')
     .option('--json', 'print the summary as one JSON object')
     .addHelpText(
       'after',
