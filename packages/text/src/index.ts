@@ -23,4 +23,5 @@ export {
   taskTemplates,
   type CorpusTask,
   type TaskFields,
+  type TemplateOverrides,
 } from './templates.js';

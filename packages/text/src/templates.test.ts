@@ -37,4 +37,12 @@ describe('task templates', () => {
       expect((error as TextError).code).toBe('E_TEMPLATE');
     }
   });
+
+  it('fills a template override (a model folder\'s templates.json) instead of the built-in one', () => {
+    const overrides = { translate: 'From {src_lang} into {tgt_lang}:\n{src}\n=> {tgt}' };
+    expect(taskPrompt('translate', { src: 'cat' }, overrides)).toBe('From English into German:\ncat\n=> ');
+    expect(applyTemplate('translate', { src: 'cat', tgt: 'Katze' }, overrides)).toBe('From English into German:\ncat\n=> Katze');
+    expect(taskPrompt('classify', { input: 'Win' }, overrides)).toBe('Classify the email as spam or ham.\nWin\nLabel: ');
+    expect(() => taskPrompt('classify', { input: 'Win' }, { classify: 'no answer here: {input}' })).toThrow(/no \{label\} placeholder/);
+  });
 });

@@ -39,10 +39,20 @@ function fill(task: CorpusTask, template: string, fields: TaskFields): string {
   });
 }
 
-/** The text the model reads for a record of `task`: its template with the fields filled in. */
-export function applyTemplate(task: CorpusTask, fields: TaskFields): string {
+/**
+ * Templates that replace the built-in ones for some tasks, e.g. the templates.json a model
+ * folder ships (kd export writes the ones the model was trained with).
+ */
+export type TemplateOverrides = Readonly<Partial<Record<string, string>>>;
+
+function templateOf(task: CorpusTask, overrides: TemplateOverrides | undefined): string {
   if (!isCorpusTask(task)) throw new TextError('E_TEMPLATE', `unknown task ${JSON.stringify(task)}; expected one of ${corpusTasks.join(', ')}`);
-  return fill(task, taskTemplates[task], fields);
+  return overrides?.[task] ?? taskTemplates[task];
+}
+
+/** The text the model reads for a record of `task`: its template (or the override's) with the fields filled in. */
+export function applyTemplate(task: CorpusTask, fields: TaskFields, overrides?: TemplateOverrides): string {
+  return fill(task, templateOf(task, overrides), fields);
 }
 
 /**
@@ -50,11 +60,11 @@ export function applyTemplate(task: CorpusTask, fields: TaskFields): string {
  * (`…\nLabel: ` for classify, `…\nGerman: ` for translate), filled in. Text and code have no
  * answer field: their prompt is the whole filled template.
  */
-export function taskPrompt(task: CorpusTask, fields: TaskFields): string {
-  if (!isCorpusTask(task)) throw new TextError('E_TEMPLATE', `unknown task ${JSON.stringify(task)}; expected one of ${corpusTasks.join(', ')}`);
+export function taskPrompt(task: CorpusTask, fields: TaskFields, overrides?: TemplateOverrides): string {
+  const template = templateOf(task, overrides);
   const answer = taskAnswerFields[task];
-  const template = taskTemplates[task];
   const cut = answer === undefined ? template.length : template.lastIndexOf(`{${answer}}`);
+  if (cut < 0) throw new TextError('E_TEMPLATE', `the ${task} template ${JSON.stringify(template)} has no {${answer}} placeholder for the answer`);
   return fill(task, template.slice(0, cut), fields);
 }
 
