@@ -13,6 +13,7 @@ export default defineConfig({
       '@kd/codec-parquet': src('codec-parquet'),
       '@kd/vocab-align': src('vocab-align'),
       '@kd/trainer': src('trainer'),
+      '@kd/infer': src('infer'),
     },
   },
   test: {
