@@ -1,11 +1,14 @@
 // Checkpoints: everything a run needs to continue exactly (weights, optimizer moments, step,
 // data position, the loss curve so far) in one folder, replaced atomically: the new folder is
 // written under a temporary name and renamed into place, so a crash leaves either the old
-// checkpoint or the new one, never half of one.
+// checkpoint or the new one, never half of one. checksums.json (written last) covers every
+// file and is checked on every load.
 import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { initializeBackend } from './backend.js';
+import { verifyChecksums, writeChecksums } from './checkpoint-checksums.js';
+import type { CheckpointHealth } from './checkpoint-health.js';
 import type { ModelConfig } from './config.js';
 import { TrainerError } from './errors.js';
 import { modelFromWeights, type LanguageModel } from './model.js';
@@ -35,6 +38,8 @@ export interface CheckpointState {
   settings: RunSettings;
   /** Loss of every step so far (step 1 first). */
   losses: number[];
+  /** Whether the weights and loss were sane when it was written (see checkpoint-health.ts). */
+  health?: CheckpointHealth;
   savedAt: string;
 }
 
@@ -45,6 +50,16 @@ const stateSchema = z.object({
   config: z.record(z.string(), z.unknown()),
   settings: z.record(z.string(), z.unknown()),
   losses: z.array(z.number()),
+  health: z
+    .object({
+      finiteWeights: z.boolean(),
+      maxAbsWeight: z.number(),
+      // JSON has no NaN: a checkpoint without a loss yet stores null.
+      loss: z.number().nullable().transform((loss) => loss ?? Number.NaN),
+      healthy: z.boolean(),
+      problem: z.string().optional(),
+    })
+    .optional(),
   savedAt: z.string(),
 });
 
@@ -88,6 +103,7 @@ export async function saveCheckpoint(
     await copyFile(contents.tokenizerPath, join(partial, 'tokenizer.json'));
     const state: CheckpointState = { formatVersion: checkpointFormatVersion, savedAt: new Date().toISOString(), ...contents.state };
     await writeFile(join(partial, 'state.json'), JSON.stringify(state, null, 2));
+    await writeChecksums(partial);
     await rm(previous, { recursive: true, force: true });
     if (await exists(finalPath)) await rename(finalPath, previous);
     await rename(partial, finalPath);
@@ -121,6 +137,8 @@ export async function findCheckpoint(path: string): Promise<string | undefined> 
 export async function loadCheckpoint(path: string): Promise<LoadedCheckpoint> {
   const folder = await findCheckpoint(path);
   if (!folder) throw new TrainerError('E_CHECKPOINT', `no checkpoint in ${path} (expected ${checkpointPath(path)}/state.json); train first or check the path`);
+  // Nothing of a damaged checkpoint is trained on or exported.
+  await verifyChecksums(folder);
   // The weights become tensors: a process that only loads (kd export) has no backend yet.
   await initializeBackend();
   let raw: unknown;

@@ -10,6 +10,8 @@ export type TrainerErrorCode =
   | 'E_MEMORY'
   | 'E_NONFINITE_LOSS'
   | 'E_CHECKPOINT'
+  /** A checkpoint file does not match its sha256 in checksums.json (or there is none to check). */
+  | 'E_CHECKSUM'
   | 'E_EXPORT'
   /** The export folder is not safe to write: a file, a folder of other files, the working directory, the run itself. */
   | 'E_EXPORT_TARGET';

@@ -2,7 +2,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadCheckpoint } from './checkpoint.js';
+import { findCheckpoint, loadCheckpoint } from './checkpoint.js';
 import { train, type TrainOptionsInput } from './train.js';
 import { devCorpus, teacherTokenizer } from './test-fixtures.js';
 
@@ -68,17 +68,42 @@ describe('train (objective ce)', () => {
     expect((await readdir(out)).sort()).toEqual(['checkpoint']);
   });
 
-  it('stops on a non-finite loss, names the step and keeps the last good checkpoint', async () => {
+  it('stops on a non-finite loss, names the step and keeps only a checkpoint written before the divergence', async () => {
     // A huge learning rate without clipping blows the weights up within a few steps.
     const blowUp = await freshFolder();
     const failure = await train({ ...base(blowUp), steps: 40, accumulate: 1, clip: 0, weightDecay: 0, learningRate: 1e30, warmupSteps: 0, checkpointEvery: 1 }).catch((caught) => caught);
     expect(failure.code).toBe('E_NONFINITE_LOSS');
     expect(failure.message).toMatch(/^step \d+: /);
-    const failedStep = Number(/^step (\d+)/.exec(failure.message)![1]);
-    const kept = await loadCheckpoint(blowUp);
-    expect(kept.state.step).toBe(failedStep - 1);
-    expect(kept.state.losses.every(Number.isFinite)).toBe(true);
-    kept.model.dispose();
+    expect(failure.message).toMatch(/the weights (are still finite|themselves are non-finite)/);
+    expect(failure.message).not.toMatch(/--lr/);
+    const kept = await findCheckpoint(blowUp);
+    if (kept) {
+      const loaded = await loadCheckpoint(blowUp);
+      expect(loaded.state.health).toMatchObject({ healthy: true, finiteWeights: true });
+      expect(failure.message).toContain(`the last good checkpoint, step ${loaded.state.step}`);
+      loaded.model.dispose();
+    } else expect(failure.message).toMatch(/no good checkpoint exists/);
+  });
+
+  it('at learningRate 1000 no checkpoint of the diverged weights is called good', async () => {
+    // With clipping the loss stays finite for a few steps while the weights grow to about 4e10.
+    const out = await freshFolder();
+    const failure = await train({ ...base(out), steps: 12, accumulate: 1, learningRate: 1000, warmupSteps: 0, checkpointEvery: 1 }).catch((caught) => caught);
+    expect(failure.code).toBe('E_NONFINITE_LOSS');
+    expect(failure.message).toMatch(/the checkpoint due at step 1 and later ones were not written \(damaged: loss [\d.e+]+ above the first step's/);
+    expect(failure.message).toMatch(/no good checkpoint exists/);
+    expect(await findCheckpoint(out)).toBeUndefined();
+  });
+
+  it('says when the checkpoint a run resumed from is itself damaged', async () => {
+    const out = await freshFolder();
+    const settings = { ...base(out), steps: 12, accumulate: 1, learningRate: 1000, warmupSteps: 0, checkpointEvery: 100 };
+    const controller = new AbortController();
+    const stopped = await train(settings, { signal: controller.signal, onProgress: (progress) => progress.step === 4 && controller.abort() });
+    expect(stopped).toMatchObject({ stopped: true, checkpointStep: 4, checkpointHealth: { healthy: false } });
+    const failure = await train({ ...settings, resume: true }).catch((caught) => caught);
+    expect(failure.code).toBe('E_NONFINITE_LOSS');
+    expect(failure.message).toMatch(/the kept checkpoint \(step 4, .*\) is itself damaged: weights up to/);
   });
 
   it('refuses an oversized batch up front with a memory estimate', async () => {

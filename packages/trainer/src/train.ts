@@ -8,6 +8,7 @@ import type { CorpusTask } from '@kd/teacher';
 import { initializeBackend, type BackendInfo } from './backend.js';
 import { openBatchStream, type BatchStream } from './batches.js';
 import { checkpointPath, findCheckpoint, loadCheckpoint, saveCheckpoint, type RunSettings } from './checkpoint.js';
+import { assessHealth, nonFiniteMessage, type CheckpointHealth } from './checkpoint-health.js';
 import { resolveModelConfig, type ModelConfig } from './config.js';
 import { TrainerError } from './errors.js';
 import { createObjective } from './loss.js';
@@ -77,6 +78,10 @@ export interface TrainResult {
   /** Loss of every step from 1 to `step` (earlier runs of a resumed training included). */
   losses: number[];
   checkpoint: string;
+  /** Step of the checkpoint on disk: earlier than `step` when the weights or loss went bad after it (a healthy checkpoint is never replaced by a diverged one). */
+  checkpointStep: number;
+  /** Health of that checkpoint. */
+  checkpointHealth?: CheckpointHealth;
   stopped: boolean;
 }
 
@@ -131,6 +136,7 @@ export async function train(input: TrainOptionsInput, hooks: TrainHooks = {}): P
   let dataPosition = 0;
   let tokenizerPath = options.tokenizer;
   let optimizerState: Map<string, Float32Array> | undefined;
+  let keptHealth: CheckpointHealth | undefined;
   if (existing) {
     const loaded = await loadCheckpoint(existing);
     const mismatch = sameSettings(loaded.state.settings, settings);
@@ -144,6 +150,7 @@ export async function train(input: TrainOptionsInput, hooks: TrainHooks = {}): P
     dataPosition = loaded.state.dataPosition;
     optimizerState = loaded.optimizerState;
     tokenizerPath = loaded.tokenizerPath;
+    keptHealth = loaded.state.health;
   } else {
     const special = await readSpecialTokens(options.tokenizer);
     let vocabSize: number;
@@ -193,15 +200,30 @@ export async function train(input: TrainOptionsInput, hooks: TrainHooks = {}): P
   let step = startStep;
   let stopped = false;
   let savedStep = existing ? startStep : -1;
-  const save = async () => {
+  let keptStep = existing ? startStep : 0;
+  /**
+   * Writes the checkpoint of the current step. `nextLoss` is the loss these weights give on the
+   * next batch (known when the save waited one forward pass): a checkpoint whose weights or loss
+   * went bad is not written at a scheduled save, and never replaces a healthy one.
+   */
+  const save = async (scheduled: boolean, nextLoss?: number) => {
     savedStep = step;
+    const health = assessHealth(model.parameters, losses, nextLoss);
+    if (!health.healthy && (scheduled || keptHealth?.healthy)) {
+      firstRejected ??= { step, health };
+      return;
+    }
+    keptStep = step;
+    keptHealth = health;
     lastCheckpoint = await saveCheckpoint(options.out, {
       model,
       optimizerState: optimizer.state(),
       tokenizerPath,
-      state: { step, dataPosition, config, settings, losses },
+      state: { step, dataPosition, config, settings, losses, health },
     });
   };
+  let pendingSave = false;
+  let firstRejected: { step: number; health: CheckpointHealth } | undefined;
   try {
     stream = await openBatchStream({
       corpus: options.corpus,
@@ -227,13 +249,16 @@ export async function train(input: TrainOptionsInput, hooks: TrainHooks = {}): P
       for (let index = 0; index < options.accumulate; index++) microBatches.push((await stream.next()).tokens);
       const { loss, gradients } = accumulateGradients(model, objective, microBatches, options.batchSize, options.sequenceLength);
       const gradientNorm = clipByGlobalNorm(gradients, options.clip);
+      if (pendingSave) {
+        // The weights are still those of the step to save, and `loss` is what they give.
+        pendingSave = false;
+        await save(true, Number.isFinite(gradientNorm) ? loss : Number.NaN);
+      }
       if (!Number.isFinite(loss) || !Number.isFinite(gradientNorm)) {
         for (const gradient of gradients.values()) gradient.dispose();
-        const kept = lastCheckpoint ? `the last good checkpoint (${lastCheckpoint}) is kept` : 'no checkpoint had been written yet';
-        throw new TrainerError(
-          'E_NONFINITE_LOSS',
-          `step ${step + 1}: ${Number.isFinite(loss) ? `gradient norm is ${gradientNorm}` : `loss is ${loss}`}; training stopped and ${kept}; lower --lr or raise --warmup and resume`,
-        );
+        const what = Number.isFinite(loss) ? `gradient norm is ${gradientNorm}` : `loss is ${loss}`;
+        const kept = lastCheckpoint ? { path: lastCheckpoint, step: keptStep, health: keptHealth } : undefined;
+        throw new TrainerError('E_NONFINITE_LOSS', nonFiniteMessage(step + 1, what, model.parameters, kept, firstRejected));
       }
       const learningRate = learningRateAt(step + 1, {
         peak: options.learningRate,
@@ -257,13 +282,14 @@ export async function train(input: TrainOptionsInput, hooks: TrainHooks = {}): P
         elapsedSeconds,
         etaSeconds: (elapsedSeconds / doneHere) * (options.steps - step),
       });
-      if (step % options.checkpointEvery === 0 || step === options.steps) await save();
+      if (step === options.steps) await save(false);
+      else if (step % options.checkpointEvery === 0) pendingSave = true;
     }
-    if (stopped && savedStep !== step) await save();
+    if (stopped && savedStep !== step) await save(false);
   } finally {
     await stream?.close();
     optimizer.dispose();
     model.dispose();
   }
-  return { backend, config, step, losses, checkpoint: lastCheckpoint || checkpointPath(options.out), stopped };
+  return { backend, config, step, losses, checkpoint: lastCheckpoint || checkpointPath(options.out), checkpointStep: keptStep, checkpointHealth: keptHealth, stopped };
 }
