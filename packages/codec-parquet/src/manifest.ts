@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import type { CompressionSpec } from '@kd/compress';
+import { validateSpec, type CompressionSpec } from '@kd/compress';
 import { CodecError } from './errors.js';
 import { writeFileAtomic } from './files.js';
 import { quantizationSchemes, type QuantizationScheme } from './quantization.js';
@@ -57,10 +57,16 @@ export interface Manifest extends ManifestHeader {
 const count = z.number().int().nonnegative();
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'a lowercase hex sha256');
 
+const sampling = { samples: z.number().int().positive(), proposalTemperature: z.number().positive().finite(), seed: z.number().int().nonnegative() };
+
 const compressionSchema = z.discriminatedUnion('mode', [
   z.object({ mode: z.literal('fixed'), k: z.number().int().positive() }),
   z
     .object({ mode: z.literal('adaptive'), p: z.number().gt(0).lte(1), kMin: z.number().int().positive(), kMax: z.number().int().positive() })
+    .refine((spec) => spec.kMin <= spec.kMax, 'kMin must not exceed kMax'),
+  z.object({ mode: z.literal('sampled'), ...sampling }),
+  z
+    .object({ mode: z.literal('hybrid'), p: z.number().gt(0).lte(1), kMin: z.number().int().positive(), kMax: z.number().int().positive(), ...sampling })
     .refine((spec) => spec.kMin <= spec.kMax, 'kMin must not exceed kMax'),
 ]);
 
@@ -135,7 +141,8 @@ export function headerDifferences(expected: Manifest, found: ManifestHeader, qua
 }
 
 function canonicalSpec(spec: CompressionSpec): CompressionSpec {
-  return spec.mode === 'fixed' ? { mode: 'fixed', k: spec.k } : { mode: 'adaptive', p: spec.p, kMin: spec.kMin, kMax: spec.kMax };
+  // validateSpec returns exactly the spec's own keys, in one order, for every mode.
+  return validateSpec(spec);
 }
 
 export function totalsOf(parts: readonly ManifestPart[]): Manifest['totals'] {

@@ -8,7 +8,8 @@ import type { CompressionSpec } from './types.js';
  * Given `available` probabilities in descending order at `sortedProbs[start..start+available)`,
  * returns how many the spec keeps:
  * - fixed: min(k, available);
- * - adaptive: the fewest whose running sum (float64, in order) reaches p, clamped to
+ * - sampled: 0 (every entry of a sampled row is an estimate, none is cut from the order);
+ * - adaptive, and the exact head of a hybrid row: the fewest whose running sum (float64, in order) reaches p, clamped to
  *   [kMin, min(kMax, available)]. When kMax (or `available`) stops it first, the kept sum stays
  *   below p; when available < kMin, all available are kept.
  *
@@ -25,6 +26,8 @@ export function keptCount(sortedProbs: ArrayLike<number>, start: number, availab
     );
   }
   if (spec.mode === 'fixed') return Math.min(spec.k, available);
+  // A sampled row has no exact head; a hybrid row's head is cut as in adaptive mode.
+  if (spec.mode === 'sampled') return 0;
 
   const limit = Math.min(spec.kMax, available);
   const p = spec.p;

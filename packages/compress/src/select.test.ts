@@ -8,9 +8,9 @@ testSelector('selectRow, adaptive mode', selectRow, adaptiveSpecs);
 
 describe('selectRow', () => {
   it('refuses an unknown mode with E_SPEC', () => {
-    const error = captureError(() => selectRow(normalize([1, 2]), { mode: 'sampled', k: 1 } as unknown as CompressionSpec));
+    const error = captureError(() => selectRow(normalize([1, 2]), { mode: 'topn', k: 1 } as unknown as CompressionSpec));
     expect(error.code).toBe('E_SPEC');
-    expect(error.message).toContain("mode must be 'fixed' or 'adaptive'");
+    expect(error.message).toContain("mode must be 'fixed', 'adaptive', 'sampled' or 'hybrid'");
   });
 
   it('fills the adaptive defaults when kMin / kMax are left out of a spec read from JSON', () => {

@@ -6,7 +6,10 @@ import { describe, expect, it } from 'vitest';
 import { CompressError } from './errors.js';
 import type { CompressionSpec, SparseRow } from './types.js';
 
-export type Selector = (probs: Float32Array, spec: CompressionSpec) => SparseRow;
+/** The modes whose rows are cut from the sorted order (sampled modes have their own suite, sample.test.ts). */
+type ExactSpec = Extract<CompressionSpec, { mode: 'fixed' | 'adaptive' }>;
+
+export type Selector = (probs: Float32Array, spec: ExactSpec) => SparseRow;
 
 /** Turns non-negative weights (not all 0) into a float32 probability row. */
 export function normalize(weights: ArrayLike<number>): Float32Array {
@@ -18,7 +21,7 @@ export function normalize(weights: ArrayLike<number>): Float32Array {
 }
 
 /** Reference: sort every id by (probability descending, id ascending), then cut as the spec says. */
-export function referenceSelect(probs: Float32Array, spec: CompressionSpec): { ids: number[]; probs: number[] } {
+export function referenceSelect(probs: Float32Array, spec: ExactSpec): { ids: number[]; probs: number[] } {
   const order = Array.from({ length: probs.length }, (_, id) => id).sort((a, b) => probs[b] - probs[a] || a - b);
   let count: number;
   if (spec.mode === 'fixed') {
@@ -54,7 +57,7 @@ export const rowArbitraries: Record<string, fc.Arbitrary<Float32Array>> = {
   ties: fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 1, maxLength: 300 }).map((weights) => normalize(weights.some((w) => w > 0) ? weights : [...weights.slice(1), 2])),
 };
 
-export function testSelector(name: string, select: Selector, specFor: (vocabSize: number) => fc.Arbitrary<CompressionSpec>): void {
+export function testSelector(name: string, select: Selector, specFor: (vocabSize: number) => fc.Arbitrary<ExactSpec>): void {
   describe(`selector suite: ${name}`, () => {
     for (const [shape, rows] of Object.entries(rowArbitraries)) {
       it(`matches the sort-based reference on ${shape} rows (ties: lower id first)`, () => {
@@ -143,11 +146,11 @@ export function testSelector(name: string, select: Selector, specFor: (vocabSize
 }
 
 /** Fixed-mode specs: any k the row allows. */
-export const fixedSpecs = (vocabSize: number): fc.Arbitrary<CompressionSpec> =>
+export const fixedSpecs = (vocabSize: number): fc.Arbitrary<ExactSpec> =>
   fc.integer({ min: 1, max: vocabSize }).map((k) => ({ mode: 'fixed', k }));
 
 /** Adaptive-mode specs: p across (0, 1] (1 included), kMin ≤ the row length, kMax from tight to loose. */
-export const adaptiveSpecs = (vocabSize: number): fc.Arbitrary<CompressionSpec> =>
+export const adaptiveSpecs = (vocabSize: number): fc.Arbitrary<ExactSpec> =>
   fc
     .tuple(
       fc.oneof(fc.double({ min: 1e-6, max: 1, noNaN: true }), fc.constantFrom(0.5, 0.9, 0.95, 0.99, 1)),
@@ -157,7 +160,7 @@ export const adaptiveSpecs = (vocabSize: number): fc.Arbitrary<CompressionSpec> 
     .map(([p, kMin, extra]) => ({ mode: 'adaptive', p, kMin, kMax: kMin + extra }));
 
 /** A valid spec of the mode under test for a tiny row, for error cases. */
-function anySpec(specFor: (vocabSize: number) => fc.Arbitrary<CompressionSpec>): CompressionSpec {
+function anySpec(specFor: (vocabSize: number) => fc.Arbitrary<ExactSpec>): ExactSpec {
   return fc.sample(specFor(1), { numRuns: 1, seed: 1 })[0];
 }
 

@@ -8,6 +8,8 @@ import type { CompressionSpec } from './types.js';
 export const DEFAULT_K_MIN = 1;
 /** Adaptive mode keeps at most this many entries when the caller does not say. */
 export const DEFAULT_K_MAX = 64;
+/** Most draws per position a sampled spec may ask for (a row keeps at most this many sampled ids). */
+export const MAX_SAMPLES = 4096;
 
 /**
  * Returns a clean copy of `spec` (unknown keys dropped; an adaptive spec without kMin / kMax gets
@@ -30,6 +32,11 @@ export function validateSpec(spec: CompressionSpec, vocabSize?: number): Compres
     }
     return { mode: 'fixed', k: k as number };
   }
+  if (raw.mode === 'sampled') return { mode: 'sampled', ...samplingOf(raw) };
+  if (raw.mode === 'hybrid') {
+    const head = validateSpec({ ...raw, mode: 'adaptive' } as CompressionSpec, vocabSize) as Extract<CompressionSpec, { mode: 'adaptive' }>;
+    return { mode: 'hybrid', p: head.p, kMin: head.kMin, kMax: head.kMax, ...samplingOf(raw) };
+  }
   if (raw.mode === 'adaptive') {
     const p = raw.p;
     if (!(typeof p === 'number' && p > 0 && p <= 1)) {
@@ -47,7 +54,28 @@ export function validateSpec(spec: CompressionSpec, vocabSize?: number): Compres
     }
     return { mode: 'adaptive', p, kMin: kMin as number, kMax: kMax as number };
   }
-  throw new CompressError('E_SPEC', `compression spec: mode must be 'fixed' or 'adaptive', got ${describe(raw.mode)}; pass { mode: 'fixed', k } or { mode: 'adaptive', p, kMin, kMax }`);
+  throw new CompressError(
+    'E_SPEC',
+    `compression spec: mode must be 'fixed', 'adaptive', 'sampled' or 'hybrid', got ${describe(raw.mode)}; pass { mode: 'fixed', k }, { mode: 'adaptive', p, kMin, kMax }, { mode: 'sampled', samples } or { mode: 'hybrid', p, kMax, samples }`,
+  );
+}
+
+/** The draw settings of a sampled or hybrid spec; proposalTemperature defaults to 1, seed to 0. */
+function samplingOf(raw: Record<string, unknown>): { samples: number; proposalTemperature: number; seed: number } {
+  const { samples } = raw;
+  if (!(typeof samples === 'number' && Number.isInteger(samples) && samples >= 1 && samples <= MAX_SAMPLES)) {
+    throw new CompressError('E_K_RANGE', `compression spec: samples in ${String(raw.mode)} mode must be a whole number in [1, ${MAX_SAMPLES}], got ${describe(samples)}; pass e.g. samples: 12 (draws per position)`);
+  }
+  const proposalTemperature = raw.proposalTemperature === undefined ? 1 : raw.proposalTemperature;
+  if (!(typeof proposalTemperature === 'number' && Number.isFinite(proposalTemperature) && proposalTemperature > 0)) {
+    throw new CompressError('E_SPEC', `compression spec: proposalTemperature must be a finite number > 0, got ${describe(proposalTemperature)}; pass 1 to draw from the teacher's distribution itself, or e.g. 1.5 to draw flatter`);
+  }
+  const seed = raw.seed === undefined ? 0 : raw.seed;
+  // 2²⁴: the seed travels as a float32 attribute of the teacher graph's Multinomial node.
+  if (!(typeof seed === 'number' && Number.isInteger(seed) && seed >= 0 && seed < 2 ** 24)) {
+    throw new CompressError('E_SPEC', `compression spec: seed must be a whole number in [0, 2²⁴), got ${describe(seed)}; pass e.g. seed: 0`);
+  }
+  return { samples, proposalTemperature, seed };
 }
 
 function checkCount(name: string, value: unknown, where: string): void {

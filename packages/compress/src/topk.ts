@@ -125,7 +125,7 @@ function siftDown(heapProbs: Float32Array, heapIds: Uint32Array, start: number, 
   heapIds[position] = id;
 }
 
-function checkRow(probs: Float32Array, sum: number, negative: boolean, caller: string): void {
+export function checkRow(probs: Float32Array, sum: number, negative: boolean, caller: string): void {
   if (!Number.isFinite(sum)) {
     const index = probs.findIndex((value) => !Number.isFinite(value));
     throw new CompressError('E_NONFINITE', `${caller}: probs[${index}] is ${probs[index]}, expected a finite probability; check the logits the row came from (softmax refuses NaN/Infinity)`);

@@ -5,6 +5,7 @@
 import onnxProto from 'onnx-proto';
 import type { onnx } from 'onnx-proto';
 import { TeacherError } from './errors.js';
+import { appendSampling } from './graph-sampling.js';
 import type { ModelSignature } from './signature.js';
 
 const { onnx: proto } = onnxProto;
@@ -14,6 +15,19 @@ export interface TopKNames {
   k: string;
   probabilities: string;
   ids: string;
+  /** With sampling: the drawn ids [batch·sequence, samples] (int32). */
+  sampleIds?: string;
+  /** With sampling at a proposal temperature ≠ 1: p(id) / q(id) of each draw [batch·sequence, samples]. */
+  sampleWeights?: string;
+}
+
+/** Draws appended after the probability head (see graph-sampling.ts). */
+export interface GraphSampling {
+  samples: number;
+  proposalTemperature: number;
+  seed: number;
+  /** Draw only from ids outside the top-k candidates (the tail of a hybrid row). */
+  excludeTopK: boolean;
 }
 
 const FLOAT = 1;
@@ -40,7 +54,13 @@ export function decodeModel(bytes: Uint8Array, modelPath: string): onnx.ModelPro
  * outputs become just the top-k probabilities and ids, so cache outputs are not copied out.
  * K is a graph input: one session serves every k a label call needs.
  */
-export function appendTopK(model: onnx.ModelProto, signature: ModelSignature, temperature: number, modelPath: string): { bytes: Uint8Array; names: TopKNames } {
+export function appendTopK(
+  model: onnx.ModelProto,
+  signature: ModelSignature,
+  temperature: number,
+  modelPath: string,
+  sampling?: GraphSampling,
+): { bytes: Uint8Array; names: TopKNames } {
   const graph = model.graph!;
   if ((graph.initializer ?? []).some((tensor) => tensor.dataLocation === EXTERNAL)) {
     throw new TeacherError('E_MODEL_FORMAT', `${modelPath}: weights are stored in external data files, which the teacher does not load; save the model as a single .onnx file (under 2 GB)`);
@@ -87,11 +107,21 @@ export function appendTopK(model: onnx.ModelProto, signature: ModelSignature, te
   });
   // int32 ids read straight into typed arrays; int64 would mean a BigInt per entry.
   nodes.push({ opType: 'Cast', name: fresh('cast_ids'), input: [ids64], output: [names.ids], attribute: [intAttribute('to', INT32)] });
-  graph.node!.push(...nodes.map((node) => proto.NodeProto.create(node)));
-  graph.input!.push(proto.ValueInfoProto.create({ name: names.k, type: { tensorType: { elemType: INT64, shape: { dim: [{ dimValue: 1 }] } } } }));
-  graph.output = [
+  const outputs = [
     proto.ValueInfoProto.create({ name: names.probabilities, type: { tensorType: { elemType: FLOAT } } }),
     proto.ValueInfoProto.create({ name: names.ids, type: { tensorType: { elemType: INT32 } } }),
   ];
+  if (sampling) {
+    const sampled = appendSampling(nodes, fresh, { scaledLogits: current, probabilities, topIds: ids64 }, sampling, graph.initializer!);
+    names.sampleIds = sampled.ids;
+    outputs.push(proto.ValueInfoProto.create({ name: sampled.ids, type: { tensorType: { elemType: INT32 } } }));
+    if (sampled.weights) {
+      names.sampleWeights = sampled.weights;
+      outputs.push(proto.ValueInfoProto.create({ name: sampled.weights, type: { tensorType: { elemType: FLOAT } } }));
+    }
+  }
+  graph.node!.push(...nodes.map((node) => proto.NodeProto.create(node)));
+  graph.input!.push(proto.ValueInfoProto.create({ name: names.k, type: { tensorType: { elemType: INT64, shape: { dim: [{ dimValue: 1 }] } } } }));
+  graph.output = outputs;
   return { bytes: proto.ModelProto.encode(model).finish(), names };
 }

@@ -10,7 +10,7 @@ import { z } from 'zod';
 import type { CorpusDocument } from './corpus.js';
 import { TeacherError } from './errors.js';
 import { buildFeeds, type PaddedBatch } from './feeds.js';
-import { appendTopK, decodeModel } from './graph.js';
+import { appendTopK, decodeModel, type GraphSampling } from './graph.js';
 import { sha256File } from './hash.js';
 import { labelTokenized, type LabelOptions, type LabelSettings, type TopKRunner } from './label.js';
 import { readSignature, type ModelSignature } from './signature.js';
@@ -162,17 +162,45 @@ export async function loadTeacher(dir: string, options: LoadTeacherOptions = {})
   };
   const fastSession = await createSession(fast.bytes);
   let fullSession: Promise<InferenceSession> | undefined;
+  // Sampled specs draw inside the graph; the draw count, proposal temperature and seed are
+  // attributes of its Multinomial node, so each combination gets a session of its own.
+  const samplingSessions = new Map<string, Promise<{ session: InferenceSession; names: typeof fast.names }>>();
 
-  const runTopK: TopKRunner = async (batch, k) => {
-    const feeds = buildFeeds(signature, batch);
-    feeds[fast.names.k] = new Tensor('int64', BigInt64Array.of(BigInt(k)), [1]);
-    const result = await fastSession.run(feeds);
-    return { probabilities: result[fast.names.probabilities].data as Float32Array, ids: result[fast.names.ids].data as Int32Array };
+  const runnerOn =
+    (session: InferenceSession, names: typeof fast.names): TopKRunner =>
+    async (batch, k) => {
+      const feeds = buildFeeds(signature, batch);
+      feeds[names.k] = new Tensor('int64', BigInt64Array.of(BigInt(k)), [1]);
+      const result = await session.run(feeds);
+      return {
+        probabilities: result[names.probabilities].data as Float32Array,
+        ids: result[names.ids].data as Int32Array,
+        sampleIds: names.sampleIds ? (result[names.sampleIds].data as Int32Array) : undefined,
+        sampleWeights: names.sampleWeights ? (result[names.sampleWeights].data as Float32Array) : undefined,
+      };
+    };
+  const runTopK = runnerOn(fastSession, fast.names);
+
+  const runnerFor = async (spec: CompressionSpec): Promise<TopKRunner> => {
+    if (spec.mode !== 'sampled' && spec.mode !== 'hybrid') return runTopK;
+    const sampling: GraphSampling = { samples: spec.samples, proposalTemperature: spec.proposalTemperature, seed: spec.seed, excludeTopK: spec.mode === 'hybrid' };
+    const key = JSON.stringify(sampling);
+    let entry = samplingSessions.get(key);
+    if (!entry) {
+      entry = (async () => {
+        const graph = appendTopK(decodeModel(modelBytes, modelPath!), signature, temperature, modelPath!, sampling);
+        return { session: await createSession(graph.bytes), names: graph.names };
+      })();
+      samplingSessions.set(key, entry);
+    }
+    const { session, names } = await entry;
+    return runnerOn(session, names);
   };
 
   const settingsFor = (labelOptions: LabelOptions): LabelSettings => {
     const spec: CompressionSpec = validateSpec(labelOptions.spec, vocabSize);
-    const needed = spec.mode === 'fixed' ? spec.k : Math.min(spec.kMax, vocabSize);
+    // Sampled rows need no candidates (the draws come from the graph): one keeps the head cheap.
+    const needed = spec.mode === 'fixed' ? spec.k : spec.mode === 'sampled' ? 1 : Math.min(spec.kMax, vocabSize);
     const k = options.topK ?? needed;
     if (k < needed) {
       throw new TeacherError('E_OPTIONS', `the spec keeps up to ${needed} probabilities per position but the teacher was loaded with topK ${k}; load it with topK ≥ ${needed} or lower k/kMax`);
@@ -182,7 +210,7 @@ export async function loadTeacher(dir: string, options: LoadTeacherOptions = {})
     const batchSize = labelOptions.batchSize ?? 8;
     checkWindowOptions(window, stride, contextLength);
     checkPositive('batchSize', batchSize, true);
-    return { spec, k: Math.min(k, vocabSize), window, stride, batchSize, padId: tokenizer.eosId ?? 0, onBatch: labelOptions.onBatch };
+    return { spec, k: Math.min(spec.mode === 'sampled' ? needed : k, vocabSize), vocabSize, window, stride, batchSize, padId: tokenizer.eosId ?? 0, onBatch: labelOptions.onBatch };
   };
 
   let closed = false;
@@ -222,7 +250,7 @@ export async function loadTeacher(dir: string, options: LoadTeacherOptions = {})
           yield { source: document, tokenIds, offsets };
         }
       }
-      for await (const { document, rows } of labelTokenized(tokenized(), runTopK, settings)) {
+      for await (const { document, rows } of labelTokenized(tokenized(), await runnerFor(settings.spec), settings)) {
         const { source } = document;
         yield { index: source.index, id: source.id, task: source.task, text: source.text, tokenIds: document.tokenIds, offsets: document.offsets, rows };
       }
@@ -236,7 +264,7 @@ export async function loadTeacher(dir: string, options: LoadTeacherOptions = {})
           throw new TeacherError('E_OPTIONS', `token id ${ids[i]} at ${i} is not an integer in [0, ${vocabSize})`);
         }
       }
-      for await (const { rows } of labelTokenized([{ tokenIds }], runTopK, settings)) return rows;
+      for await (const { rows } of labelTokenized([{ tokenIds }], await runnerFor(settings.spec), settings)) return rows;
       throw new TeacherError('E_OPTIONS', 'labelling produced no document');
     },
     async forwardLogits(inputIds, attentionMask, batch, sequence) {
@@ -261,6 +289,7 @@ export async function loadTeacher(dir: string, options: LoadTeacherOptions = {})
       closed = true;
       await fastSession.release();
       if (fullSession) await (await fullSession).release();
+      for (const entry of samplingSessions.values()) await (await entry).session.release();
     },
   };
 }

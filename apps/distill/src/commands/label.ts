@@ -18,11 +18,14 @@ const labelSchema = z.object({
   teacher: z.string().optional(),
   data: z.string({ error: 'is required: a .jsonl or .txt corpus file or a folder of them' }),
   out: z.string({ error: 'is required: the folder to write the dataset to' }),
-  mode: z.enum(['fixed', 'adaptive']),
+  mode: z.enum(['fixed', 'adaptive', 'sampled', 'hybrid']),
   k: z.coerce.number().int().min(1),
   p: z.coerce.number(),
   kMin: z.coerce.number().int().min(1),
   kMax: z.coerce.number().int().min(1),
+  samples: z.coerce.number().int().min(1),
+  proposalTemperature: z.coerce.number().positive(),
+  seed: z.coerce.number().int().min(0),
   temperature: z.coerce.number().positive(),
   batchSize: z.coerce.number().int().min(1),
   window: z.coerce.number().int().min(2).optional(),
@@ -37,9 +40,17 @@ const labelSchema = z.object({
 export type LabelOptions = z.infer<typeof labelSchema>;
 
 function specOf(options: LabelOptions): CompressionSpec {
-  return options.mode === 'fixed'
-    ? validateSpec({ mode: 'fixed', k: options.k })
-    : validateSpec({ mode: 'adaptive', p: options.p, kMin: options.kMin, kMax: options.kMax });
+  const { p, kMin, kMax, samples, proposalTemperature, seed } = options;
+  switch (options.mode) {
+    case 'fixed':
+      return validateSpec({ mode: 'fixed', k: options.k });
+    case 'adaptive':
+      return validateSpec({ mode: 'adaptive', p, kMin, kMax });
+    case 'sampled':
+      return validateSpec({ mode: 'sampled', samples, proposalTemperature, seed });
+    case 'hybrid':
+      return validateSpec({ mode: 'hybrid', p, kMin, kMax, samples, proposalTemperature, seed });
+  }
 }
 
 function resolveTeacher(given: string | undefined): string {
@@ -69,7 +80,7 @@ export async function runLabel(options: LabelOptions, log: (line: string) => voi
   if (!existsSync(options.data)) throw new CliError('E_USAGE', `--data ${options.data} does not exist; pass a .jsonl or .txt file or a folder of them`);
   const teacher = await loadTeacher(teacherDir, {
     temperature: options.temperature,
-    topK: spec.mode === 'fixed' ? spec.k : spec.kMax,
+    topK: spec.mode === 'fixed' ? spec.k : spec.mode === 'sampled' ? 1 : spec.kMax,
     threads: options.threads,
   });
   try {
@@ -130,11 +141,14 @@ export function labelCommand(): Command {
     .option('--teacher <dir>', 'teacher folder: model.onnx (or onnx/model.onnx) + tokenizer.json (default: ../shared/fixtures/teacher-llama-13m beside the repository)')
     .option('--data <path>', 'corpus: .jsonl (text/code/classify/translate records), .txt, or a folder of them')
     .option('--out <dir>', 'output folder (run again on the same folder to resume)')
-    .addOption(new Option('--mode <mode>', 'compression mode').choices(['fixed', 'adaptive']).default('adaptive'))
+    .addOption(new Option('--mode <mode>', 'compression mode').choices(['fixed', 'adaptive', 'sampled', 'hybrid']).default('adaptive'))
     .option('--k <n>', 'fixed mode: keep the top k', integerOption('--k', { min: 1 }), 32)
     .option('--p <x>', 'adaptive mode: keep the fewest whose sum reaches p', numberOption('--p'), 0.95)
     .option('--k-min <n>', 'adaptive mode: keep at least this many', integerOption('--k-min', { min: 1 }), 1)
     .option('--k-max <n>', 'adaptive mode: keep at most this many', integerOption('--k-max', { min: 1 }), 64)
+    .option('--samples <n>', 'sampled / hybrid mode: draws per position (hybrid: from outside the adaptive head)', integerOption('--samples', { min: 1 }), 12)
+    .option('--proposal-temperature <t>', 'sampled / hybrid mode: draw from p^(1/t), importance-weighted back to p', numberOption('--proposal-temperature'), 1)
+    .option('--seed <n>', 'sampled / hybrid mode: seed of the draws', integerOption('--seed', { min: 0 }), 0)
     .option('--temperature <t>', 'softmax temperature τ', numberOption('--temperature'), 1)
     .option('--batch-size <n>', 'windows per teacher batch', integerOption('--batch-size', { min: 1 }), 8)
     .option('--window <n>', 'context window in tokens (default: min(model context, 256))', integerOption('--window', { min: 2 }))
@@ -151,6 +165,7 @@ export function labelCommand(): Command {
 Example:
   kd label --teacher ../shared/fixtures/teacher-llama-13m --data ../shared/corpus/dev.jsonl \\
            --mode adaptive --p 0.95 --k-max 64 --out out/dev-labels
+  kd label --data ../shared/corpus/dev.jsonl --mode sampled --samples 12 --seed 1 --out out/dev-sampled
   kd label --config examples/label.json        # the same flags from a file`,
     )
     .hook('preAction', (command) => applyConfigFile(command))
