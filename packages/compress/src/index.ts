@@ -8,7 +8,7 @@ export { selectRow } from './select.js';
 export { keptCount } from './kept-count.js';
 export { sampleRow, SampledRowAssembler } from './sample.js';
 export { createRandom, type Random } from './random.js';
-export { validateSpec } from './spec.js';
+export { describeSpec, validateSpec } from './spec.js';
 export { SparseRowsBuilder, rowAt, sliceRows } from './rows.js';
 export { capturedMass, klFullToSparse } from './fidelity.js';
 export type { CompressionSpec, LabelledDocument, SampledSpec, SparseRow, SparseRows } from './types.js';

@@ -102,3 +102,17 @@ function describe(value: unknown): string {
   }
   return String(value);
 }
+
+/** A spec in one short line for reports and logs, e.g. "adaptive p=0.95 kMin=1 kMax=64". */
+export function describeSpec(spec: CompressionSpec): string {
+  switch (spec.mode) {
+    case 'fixed':
+      return `fixed k=${spec.k}`;
+    case 'adaptive':
+      return `adaptive p=${spec.p} kMin=${spec.kMin} kMax=${spec.kMax}`;
+    case 'sampled':
+      return `sampled samples=${spec.samples} proposalTemperature=${spec.proposalTemperature} seed=${spec.seed}`;
+    case 'hybrid':
+      return `hybrid p=${spec.p} kMin=${spec.kMin} kMax=${spec.kMax} samples=${spec.samples} proposalTemperature=${spec.proposalTemperature} seed=${spec.seed}`;
+  }
+}

@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { z } from 'zod';
 import { datasetStats, openDataset, verifyDataset, type Manifest, type VerifyReport } from '@kd/codec-parquet';
-import { rowAt, type LabelledDocument } from '@kd/compress';
+import { describeSpec, rowAt, type LabelledDocument } from '@kd/compress';
 import { loadTokenizer, sha256File, type TeacherTokenizer } from '@kd/teacher';
 import { CliError } from '../errors.js';
 import { integerOption } from '../options.js';
@@ -111,7 +111,7 @@ export async function runInspect(dir: string, options: InspectOptions, log: (lin
     log(`format      v${manifest.formatVersion}, ${manifest.complete ? 'complete' : 'INCOMPLETE (run kd label again on it to resume)'}`);
     log(`teacher     ${manifest.teacher.id} (sha256 ${manifest.teacher.sha256.slice(0, 16)}…), tokenizer sha256 ${manifest.tokenizer.sha256.slice(0, 16)}…`);
     log(`vocabulary  ${manifest.vocabSize}, temperature ${manifest.temperature}`);
-    log(`compression ${spec.mode === 'fixed' ? `fixed k=${spec.k}` : `adaptive p=${spec.p} kMin=${spec.kMin} kMax=${spec.kMax}`}, quantization ${manifest.quantization}`);
+    log(`compression ${describeSpec(spec)}, quantization ${manifest.quantization}`);
     log(`parts       ${stats.parts}, documents ${stats.documents}, tokens ${stats.tokens}`);
     log(`bytes       ${stats.bytes} (${stats.bytesPerToken.toFixed(2)} bytes/token)`);
     log(`mean kept   ${stats.meanKept.toFixed(2)} entries, mean tail mass ${stats.meanTailMass.toFixed(4)}`);
