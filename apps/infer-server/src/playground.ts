@@ -169,6 +169,7 @@ export const playgroundHtml = `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>kd playground</title>
+<link rel="icon" href="data:,">
 <style>${style}</style>
 </head>
 <body>
