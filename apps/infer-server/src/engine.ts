@@ -1,7 +1,7 @@
-// The one seam between the server and @kd/infer: a served model as the server needs it
-// (prompts in, completions out, batches, streamed pieces, label scores). Everything else in the
+// The one seam between the server and @kd/infer: a served model as the server needs it (task
+// inputs in, completions out, batches, streamed pieces, label scores). Everything else in the
 // server speaks these types, so following a change of the library touches only this file.
-import { loadModel } from '@kd/infer';
+import { loadModel, type GenerateOptions, type GenerationResult, type Model } from '@kd/infer';
 
 export type FinishReason = 'stop' | 'length';
 
@@ -18,13 +18,12 @@ export interface Sampling {
 
 export type TaskInput =
   | { task: 'generate'; prompt: string }
-  | { task: 'code'; prompt: string }
+  | { task: 'code'; prompt: string; path?: string }
   | { task: 'translate'; text: string; from: string; to: string }
   | { task: 'chat'; messages: Array<{ role: string; content: string }> };
 
 export interface Completion {
   text: string;
-  tokenIds: Uint32Array;
   finishReason: FinishReason;
   promptTokens: number;
   completionTokens: number;
@@ -34,71 +33,139 @@ export interface LabelScore {
   label: string;
   /** Probability of the label among the candidates (they sum to 1). */
   score: number;
+  /** Natural log-probability of the label's tokens after the text. */
+  logprob: number;
 }
 
 export interface ServedModel {
   /** Longest prompt + answer the model takes, in tokens. */
   readonly contextLength: number;
-  /** The text the model continues for this task input. */
-  promptOf(input: TaskInput): string;
-  countTokens(text: string): Promise<number>;
-  complete(prompt: string, sampling: Sampling, signal: AbortSignal, onPiece?: (piece: string) => void): Promise<Completion>;
-  /** Several prompts in one batched generation; sampling is per prompt. */
-  completeBatch(prompts: string[], sampling: Sampling[], signals: AbortSignal[]): Promise<Completion[]>;
+  /** Tokens the model reads for this input (markers included). */
+  promptTokens(input: TaskInput): Promise<number>;
+  /** A key shared by inputs that can run in one batched generation with these options; undefined: run alone. */
+  batchKey(input: TaskInput, sampling: Sampling): string | undefined;
+  complete(input: TaskInput, sampling: Sampling, signal: AbortSignal, onPiece?: (piece: string) => void): Promise<Completion>;
+  /** Inputs with equal batch keys (hence equal sampling) in one batched generation; stops only when every signal has fired. */
+  completeBatch(inputs: TaskInput[], sampling: Sampling, signals: AbortSignal[]): Promise<Completion[]>;
   classify(text: string, labels: string[], signal: AbortSignal): Promise<LabelScore[]>;
   dispose(): Promise<void>;
 }
 
 export interface LoadOptions {
   threads?: number;
+  /** Where the library's one-time notices go (a model without a KV cache). */
+  log?: (line: string) => void;
+}
+
+/**
+ * A chat as the text a plain causal LM continues: one "Role: text" paragraph per message and an
+ * open "Assistant:" turn. Generation stops when the model starts the user's next turn.
+ */
+export function chatPrompt(messages: Array<{ role: string; content: string }>): string {
+  const name = (role: string) => role.charAt(0).toUpperCase() + role.slice(1);
+  return `${messages.map((message) => `${name(message.role)}: ${message.content.trim()}`).join('\n\n')}\n\nAssistant:`;
+}
+const chatStops = ['\n\nUser:', '\nUser:'];
+
+function toCompletion(result: GenerationResult): Completion {
+  return { text: result.text, finishReason: result.finishReason, promptTokens: result.usage.promptTokens, completionTokens: result.usage.completionTokens };
+}
+
+/** A signal that fires once all of `signals` have fired: a batch stops only when no one waits for it. */
+function allAborted(signals: AbortSignal[]): AbortSignal {
+  const controller = new AbortController();
+  let remaining = signals.length;
+  for (const signal of signals) {
+    const fire = () => {
+      if (--remaining === 0) controller.abort(signal.reason);
+    };
+    if (signal.aborted) fire();
+    else signal.addEventListener('abort', fire, { once: true });
+  }
+  return controller.signal;
+}
+
+/**
+ * Drops the leading whitespace translate() drops (the template ends before the answer's word
+ * marker, so the answer starts with it), from a stream of pieces.
+ */
+function answerStart(suffix: string, emit: (piece: string) => void): { push(piece: string): void; flush(): void } {
+  let head = '';
+  let started = false;
+  const release = () => {
+    started = true;
+    const text = head.startsWith(suffix) ? head.slice(suffix.length) : head.trimStart();
+    if (text) emit(text);
+  };
+  return {
+    push(piece) {
+      if (started) return emit(piece);
+      head += piece;
+      if (head.length >= suffix.length && head.trim().length > 0) release();
+    },
+    flush() {
+      if (!started) release();
+    },
+  };
 }
 
 export async function loadServedModel(dir: string, options: LoadOptions = {}): Promise<ServedModel> {
-  const model = await loadModel(dir);
-  void options;
-  const toOptions = (sampling: Sampling, signal: AbortSignal) => ({ ...sampling, signal });
-  const toCompletion = (result: Awaited<ReturnType<typeof model.generate>>): Completion => ({
-    text: result.text,
-    tokenIds: result.tokenIds,
-    finishReason: result.finishReason === 'stop' ? 'stop' : 'length',
-    promptTokens: result.usage.promptTokens,
-    completionTokens: result.usage.completionTokens,
-  });
+  const model: Model = await loadModel(dir, { threads: options.threads, onNotice: options.log });
+  const generateOptions = (sampling: Sampling, signal: AbortSignal, extraStops: string[] = []): GenerateOptions => {
+    const stop = [...(sampling.stop ?? []), ...extraStops];
+    return { ...sampling, stop: stop.length > 0 ? stop : undefined, temperature: sampling.temperature ?? 0, signal };
+  };
+  // The text the model continues for inputs that are plain prompts (everything but translate).
+  const promptOf = (input: TaskInput): string | undefined => {
+    if (input.task === 'generate') return input.prompt;
+    if (input.task === 'code') return input.path === undefined ? input.prompt : model.taskPrompt('code', { path: input.path, text: input.prompt });
+    if (input.task === 'chat') return chatPrompt(input.messages);
+    return undefined;
+  };
+  const stopsOf = (input: TaskInput) => (input.task === 'chat' ? chatStops : []);
+  const translatePrompt = (input: Extract<TaskInput, { task: 'translate' }>) =>
+    model.taskPrompt('translate', { src: input.text, src_lang: input.from, tgt_lang: input.to });
+
   return {
     contextLength: model.contextLength,
-    promptOf(input) {
-      switch (input.task) {
-        case 'generate':
-        case 'code':
-          return input.prompt;
-        case 'translate':
-          return `Translate ${input.from} to ${input.to}: ${input.text}\n`;
-        case 'chat':
-          return `${input.messages.map((message) => `${message.role}: ${message.content}`).join('\n')}\nassistant:`;
+    async promptTokens(input) {
+      const text = promptOf(input) ?? translatePrompt(input as Extract<TaskInput, { task: 'translate' }>);
+      return (await model.tokenizer.frame(text, { bos: true, eos: false })).ids.length;
+    },
+    batchKey(input, sampling) {
+      if (promptOf(input) === undefined) return undefined;
+      return JSON.stringify([sampling, stopsOf(input)]);
+    },
+    async complete(input, sampling, signal, onPiece) {
+      if (input.task === 'translate') {
+        const options = generateOptions(sampling, signal);
+        if (!onPiece) return toCompletion(await model.translate(input.text, { ...options, from: input.from, to: input.to }));
+        // Streamed like translate(): the prompt without its trailing space, which the answer brings back.
+        const prompt = translatePrompt(input);
+        const trimmed = prompt.trimEnd();
+        const start = answerStart(prompt.slice(trimmed.length), onPiece);
+        const stream = model.stream(trimmed, options);
+        for await (const piece of stream) start.push(piece);
+        start.flush();
+        const result = await stream.result;
+        const text = result.text.startsWith(prompt.slice(trimmed.length)) ? result.text.slice(prompt.length - trimmed.length) : result.text.trimStart();
+        return { ...toCompletion(result), text };
       }
+      const prompt = promptOf(input)!;
+      const options = generateOptions(sampling, signal, stopsOf(input));
+      if (!onPiece) return toCompletion(await model.generate(prompt, options));
+      const stream = model.stream(prompt, options);
+      for await (const piece of stream) onPiece(piece);
+      return toCompletion(await stream.result);
     },
-    countTokens: (text) => model.countTokens(text),
-    async complete(prompt, sampling, signal, onPiece) {
-      if (!onPiece) return toCompletion(await model.generate(prompt, toOptions(sampling, signal)));
-      let text = '';
-      for await (const piece of model.stream(prompt, toOptions(sampling, signal))) {
-        text += piece;
-        onPiece(piece);
-      }
-      const completionTokens = await model.countTokens(text);
-      return {
-        text,
-        tokenIds: new Uint32Array(),
-        finishReason: completionTokens >= sampling.maxNewTokens ? 'length' : 'stop',
-        promptTokens: await model.countTokens(prompt),
-        completionTokens,
-      };
+    async completeBatch(inputs, sampling, signals) {
+      const prompts = inputs.map((input) => promptOf(input)!);
+      const results = await model.generateBatch(prompts, generateOptions(sampling, allAborted(signals), stopsOf(inputs[0])));
+      return results.map(toCompletion);
     },
-    async completeBatch(prompts, sampling, signals) {
-      return Promise.all(prompts.map(async (prompt, i) => toCompletion(await model.generate(prompt, toOptions(sampling[i], signals[i])))));
-    },
-    async classify(text, labels) {
-      return model.classify(text, labels);
+    async classify(text, labels, signal) {
+      const result = await model.classify(text, labels, { signal });
+      return result.scores.map((entry) => ({ label: entry.label, score: entry.score, logprob: entry.logProb }));
     },
     dispose: () => model.dispose(),
   };

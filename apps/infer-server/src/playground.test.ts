@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 // The playground in a real browser (Debian's chromium, driven by puppeteer-core): it lists the
 // models, runs every task and shows the streamed answer or the label scores as bars.
 import { existsSync } from 'node:fs';

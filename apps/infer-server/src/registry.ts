@@ -4,7 +4,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadServedModel, type LoadOptions, type ServedModel } from './engine.js';
-import { ServerError } from './errors.js';
+import { scrubPaths, ServerError } from './errors.js';
 
 const validName = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
@@ -61,7 +61,7 @@ export class ModelRegistry {
       pending = this.loading.get(name);
       if (!pending) {
         const started = performance.now();
-        pending = loadServedModel(join(this.modelsDir, name), this.loadOptions).then(
+        pending = loadServedModel(join(this.modelsDir, name), { ...this.loadOptions, log: (line) => this.log(`model ${name}: ${scrubPaths(line)}`) }).then(
           (loaded) => {
             this.ready.set(name, loaded);
             this.loading.delete(name);

@@ -41,7 +41,7 @@ export const generateRoute: Handler = async (context) => {
 
 export const codeRoute: Handler = async (context) => {
   const body = validate(codeBody, context.body);
-  await runTask(context, body.model, { task: 'code', prompt: body.prompt }, body);
+  await runTask(context, body.model, { task: 'code', prompt: body.prompt, path: body.path }, body);
 };
 
 export const translateRoute: Handler = async (context) => {
@@ -54,5 +54,5 @@ export const classifyRoute: Handler = async (context) => {
   const scores = await context.service.classify(body.model, body.text, body.labels, context.signal);
   let best = scores[0];
   for (const item of scores) if (item.score > best.score) best = item;
-  sendJson(context.response, 200, { id: requestId('cls'), object: 'classification', model: body.model, label: best.label, scores });
+  sendJson(context.response, 200, { id: requestId('cls'), object: 'classification', model: body.model, label: best.label, scores: scores.map(({ label, score, logprob }) => ({ label, score, logprob })) });
 };

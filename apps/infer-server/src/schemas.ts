@@ -31,7 +31,12 @@ const sampling = {
 };
 
 export const generateBody = z.strictObject({ model: modelName, prompt: text, ...sampling });
-export const codeBody = z.strictObject({ model: modelName, prompt: text.describe('code or a description of it'), ...sampling });
+export const codeBody = z.strictObject({
+  model: modelName,
+  prompt: text.describe('the beginning of the code to continue'),
+  path: z.string().min(1).max(256).optional().describe('a file path: the prompt becomes the code template, as in training'),
+  ...sampling,
+});
 export const translateBody = z.strictObject({
   model: modelName,
   text,

@@ -10,7 +10,7 @@ import { Scheduler, type Job } from './scheduler.js';
 interface GenerationJob extends Job<Completion> {
   kind: 'generate';
   model: ServedModel;
-  prompt: string;
+  input: TaskInput;
   sampling: Sampling;
   onPiece?: (piece: string) => void;
 }
@@ -45,15 +45,14 @@ export class InferenceService {
     onPiece?: (piece: string) => void,
   ): Promise<Completion> {
     const model = await this.registry.get(modelName);
-    const prompt = model.promptOf(input);
-    const sampling = await this.checkedSampling(model, prompt, requested);
+    const sampling = await this.checkedSampling(model, input, requested);
     const completion = await new Promise<Completion>((resolve, reject) => {
       this.scheduler(modelName).submit({
         kind: 'generate',
         // Streams go alone: their pieces must reach the client as each token is produced.
-        batchKey: onPiece || this.options.maxBatch <= 1 ? undefined : 'generate',
+        batchKey: onPiece || this.options.maxBatch <= 1 ? undefined : model.batchKey(input, sampling),
         model,
-        prompt,
+        input,
         sampling,
         onPiece,
         signal,
@@ -67,7 +66,7 @@ export class InferenceService {
 
   async classify(modelName: string, text: string, labels: string[], signal: AbortSignal): Promise<LabelScore[]> {
     const model = await this.registry.get(modelName);
-    await this.checkPromptLength(model, text);
+    await this.checkPromptLength(model, { task: 'generate', prompt: text });
     return new Promise<LabelScore[]>((resolve, reject) => {
       this.scheduler(modelName).submit({ kind: 'classify', batchKey: undefined, model, text, labels, signal, resolve, reject });
     });
@@ -78,27 +77,28 @@ export class InferenceService {
     await Promise.all([...this.schedulers.values()].map((scheduler) => scheduler.idle()));
   }
 
-  private async checkPromptLength(model: ServedModel, prompt: string): Promise<number> {
+  private async checkPromptLength(model: ServedModel, input: TaskInput): Promise<number> {
+    const prompt = input.task === 'translate' ? input.text : input.task === 'chat' ? input.messages.map((message) => message.content).join('') : input.prompt;
     // No tokenizer here packs 32 characters into a token on average, so a longer prompt is refused
     // before the tokenizer spends time on it.
     const characterLimit = this.options.maxPromptTokens * 32;
     if (prompt.length > characterLimit) {
       throw new ServerError('E_PROMPT_TOO_LONG', `the prompt is ${prompt.length} characters; this server takes at most ${this.options.maxPromptTokens} tokens (${characterLimit} characters)`);
     }
-    const tokens = await model.countTokens(prompt);
+    const tokens = await model.promptTokens(input);
     if (tokens > this.options.maxPromptTokens) {
       throw new ServerError('E_PROMPT_TOO_LONG', `the prompt is ${tokens} tokens; this server takes at most ${this.options.maxPromptTokens}`);
     }
     return tokens;
   }
 
-  private async checkedSampling(model: ServedModel, prompt: string, requested: RequestedSampling): Promise<Sampling> {
+  private async checkedSampling(model: ServedModel, input: TaskInput, requested: RequestedSampling): Promise<Sampling> {
     const maxNewTokens = requested.maxNewTokens ?? this.options.defaultMaxTokens;
     if (maxNewTokens > this.options.maxTokens) {
       throw new ServerError('E_VALIDATION', `max_tokens: at most ${this.options.maxTokens} new tokens per request, got ${maxNewTokens}`);
     }
-    const promptTokens = await this.checkPromptLength(model, prompt);
-    if (promptTokens + 1 > model.contextLength) {
+    const promptTokens = await this.checkPromptLength(model, input);
+    if (promptTokens >= model.contextLength) {
       throw new ServerError('E_PROMPT_TOO_LONG', `the prompt is ${promptTokens} tokens; the model's context holds ${model.contextLength}`);
     }
     const sampling: Sampling = { maxNewTokens };
@@ -132,12 +132,14 @@ export class InferenceService {
     }
     const generations = jobs as GenerationJob[];
     if (generations.length === 1) {
-      first.resolve(await first.model.complete(first.prompt, first.sampling, first.signal, first.onPiece));
+      first.resolve(await first.model.complete(first.input, first.sampling, first.signal, first.onPiece));
       return;
     }
+    // The batch runs on while anyone waits for it; a job whose signal fires is answered at once.
+    for (const job of generations) job.signal.addEventListener('abort', () => job.reject(job.signal.reason), { once: true });
     const results = await first.model.completeBatch(
-      generations.map((job) => job.prompt),
-      generations.map((job) => job.sampling),
+      generations.map((job) => job.input),
+      first.sampling,
       generations.map((job) => job.signal),
     );
     generations.forEach((job, i) => job.resolve(results[i]));
