@@ -95,6 +95,8 @@ export interface Model {
   stream(prompt: string, options?: GenerateOptions): TextStream<GenerationResult>;
   code(prompt: string, options?: CodeOptions): Promise<GenerationResult>;
   translate(text: string, options?: TranslateOptions): Promise<GenerationResult>;
+  /** The prompt of a task for these fields: the folder's templates.json where it has one, else @kd/text's (what code, translate and classify read). */
+  taskPrompt(task: CorpusTask, fields: TaskFields): string;
   classify(text: string, labels: readonly string[], options?: ClassifyOptions): Promise<ClassifyResult>;
   score(text: string, options?: ScoreOptions): Promise<ScoreResult>;
   dispose(): Promise<void>;
@@ -194,7 +196,7 @@ class LoadedModel implements Model {
   }
 
   /** A task's prompt from the folder's templates.json where it has one, else @kd/text's. */
-  private taskPrompt(task: CorpusTask, fields: TaskFields): string {
+  taskPrompt(task: CorpusTask, fields: TaskFields): string {
     try {
       return taskPrompt(task, fields, this.folder.templates);
     } catch (cause) {
