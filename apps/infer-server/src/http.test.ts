@@ -43,9 +43,14 @@ describe('task endpoints', () => {
     const code = await postJson(`${server.url}/v1/code`, { model: 'tiny', prompt: 'def add(a, b):', max_tokens: 8, temperature: 0 });
     expect(code.status).toBe(200);
     expect(typeof code.json.text).toBe('string');
-    const translation = await postJson(`${server.url}/v1/translate`, { model: 'tiny', text: 'Good morning', from: 'English', to: 'German', max_tokens: 8, temperature: 0 });
+    const body = { model: 'teacher', text: 'The file was saved.', from: 'English', to: 'German', max_tokens: 12, temperature: 0 };
+    const translation = await postJson(`${server.url}/v1/translate`, body);
     expect(translation.status).toBe(200);
     expect(translation.json.usage.completion_tokens).toBeGreaterThan(0);
+    // Streamed, the pieces add up to the same translation.
+    const response = await fetch(`${server.url}/v1/translate`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ ...body, stream: true }) });
+    const events = await readSse(response);
+    expect(events.map((event) => event.text).join('')).toBe(translation.json.text);
   });
 
   it('classifies with a normalized score for every label', async () => {
