@@ -5,15 +5,15 @@ import { measureExportParity } from '../packages/trainer/bench/parity.js';
 import { machine, table, type SectionResult } from './report.js';
 
 export async function benchTrainSection(): Promise<Omit<SectionResult, 'command'>> {
-  const rows = await benchTraining({ steps: 5 });
+  const rows = [...(await benchTraining({ threads: 2 })), ...(await benchTraining({ threads: 1 }))];
   const markdown = [
-    'Median of 5 steps after one warm-up step, next-token cross-entropy, AdamW; data comes from the real worker thread over `../shared/corpus/train.jsonl`. "data" is the time a step waited for its batch. tfjs-node cannot be installed on this machine, so only the wasm backend is measured.',
+    'Median of 10 steps after 3 warm-up steps, next-token cross-entropy, clip + AdamW, on the onnxruntime engine with 2 and 1 intra-op threads; data comes from the real worker thread over `../shared/corpus/train.jsonl`. "data" is the time a step waited for its batch; GFLOP/s counts the products as `../shared/bench/torch_step.py` does. The side-by-side comparison with PyTorch is `npx tsx packages/trainer/bench/versus-torch.ts`.',
     '',
     table(
-      ['size', 'backend', 'parameters', 'batch × seq', 'vocab', 'forward ms', 'backward ms', 'optimizer ms', 'data ms', 'step ms', 'tokens/s'],
+      ['size', 'engine', 'threads', 'parameters', 'batch × seq', 'vocab', 'forward ms', 'backward ms', 'optimizer ms', 'data ms', 'step ms', 'tokens/s', 'GFLOP/s'],
       rows.map((row) => [
-        row.size, row.backend, row.parameters.toLocaleString('en'), `${row.batchSize} × ${row.sequenceLength}`, row.vocabSize,
-        row.forwardMs.toFixed(0), row.backwardMs.toFixed(0), row.optimizerMs.toFixed(1), row.dataMs.toFixed(1), row.stepMs.toFixed(0), row.tokensPerSecond.toFixed(0),
+        row.size, row.engine, row.threads, row.parameters.toLocaleString('en'), `${row.batchSize} × ${row.sequenceLength}`, row.vocabSize,
+        row.forwardMs.toFixed(0), row.backwardMs.toFixed(0), row.optimizerMs.toFixed(1), row.dataMs.toFixed(1), row.stepMs.toFixed(0), row.tokensPerSecond.toFixed(0), row.gflops.toFixed(0),
       ]),
     ),
   ].join('\n');

@@ -1,14 +1,19 @@
-// Step-time benchmark of the trainer: for two model sizes, the time of the forward pass, the
-// backward pass, the optimizer update and the wait for data, and training tokens per second.
-// Run: npx tsx packages/trainer/bench/step.ts
-import * as tf from '@tensorflow/tfjs';
+// Step-time benchmark of the trainer's engine: for two model sizes, the time of the forward
+// pass (loss only), the backward pass, the optimizer update (clip + AdamW) and the wait for
+// data, training tokens per second and achieved GFLOP/s (the FLOP count of
+// ../shared/bench/torch_step.py, so the two compare).
+// Run: npx tsx packages/trainer/bench/step.ts [--threads 2] [--steps 10] [--json out.json]
+import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { initializeBackend } from '../src/backend.js';
 import { openBatchStream } from '../src/batches.js';
-import { createObjective } from '../src/loss.js';
+import type { ModelConfig } from '../src/config.js';
+import { TrainingEngine } from '../src/engine/engine.js';
+import { crossEntropyObjective, type EngineObjective } from '../src/engine/objective.js';
+import { TrainingSession } from '../src/engine/session.js';
 import { createModel } from '../src/model.js';
-import { AdamW, clipByGlobalNorm } from '../src/optimizer.js';
-import { accumulateGradients, batchLoss } from '../src/step.js';
+import { splitWindows } from '../src/step.js';
 import { trainCorpus, teacherTokenizer } from '../src/test-fixtures.js';
 
 export interface BenchSize {
@@ -24,7 +29,8 @@ export interface BenchSize {
 
 export interface BenchRow {
   size: string;
-  backend: string;
+  engine: string;
+  threads: number;
   parameters: number;
   batchSize: number;
   sequenceLength: number;
@@ -35,6 +41,7 @@ export interface BenchRow {
   dataMs: number;
   stepMs: number;
   tokensPerSecond: number;
+  gflops: number;
 }
 
 export const defaultSizes: BenchSize[] = [
@@ -47,76 +54,93 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)];
 }
 
-/** Measures each size for `steps` steps after one warm-up step; returns one row per size. */
-export async function benchTraining(options: { sizes?: BenchSize[]; steps?: number; backend?: 'auto' | 'wasm' } = {}): Promise<BenchRow[]> {
-  const backend = await initializeBackend({ prefer: options.backend ?? 'auto' });
-  const steps = options.steps ?? 5;
-  const objective = createObjective('ce');
+/** Floating-point operations of one training step, counted as torch_step.py counts them. */
+export function stepFlops(config: ModelConfig, batchSize: number, sequenceLength: number): number {
+  const { hiddenSize: d, intermediateSize, layers, vocabSize, heads, keyValueHeads, headSize } = config;
+  const tokens = batchSize * sequenceLength;
+  const matrices = layers * (d * headSize * (2 * heads + 2 * keyValueHeads) + 3 * d * intermediateSize);
+  const attention = layers * 3 * (2 * 2 * batchSize * heads * sequenceLength * sequenceLength * headSize);
+  return 6 * matrices * tokens + attention + 6 * d * vocabSize * tokens;
+}
+
+export interface BenchOptions {
+  sizes?: BenchSize[];
+  steps?: number;
+  warmup?: number;
+  threads?: number;
+  objective?: EngineObjective;
+}
+
+/** Measures each size for `steps` steps after `warmup` steps; returns one row per size. */
+export async function benchTraining(options: BenchOptions = {}): Promise<BenchRow[]> {
+  await initializeBackend({ prefer: 'wasm' });
+  const steps = options.steps ?? 10;
+  const warmup = options.warmup ?? 3;
+  const threads = options.threads ?? 2;
+  const objective = options.objective ?? crossEntropyObjective;
   const rows: BenchRow[] = [];
   for (const size of options.sizes ?? defaultSizes) {
-    const { hiddenSize, intermediateSize, layers, heads, vocabSize } = size;
-    const model = createModel({ hiddenSize, intermediateSize, layers, heads, vocabSize, maxPositions: size.sequenceLength }, { seed: 1 });
-    const optimizer = new AdamW(model.parameters);
+    const { hiddenSize, intermediateSize, layers, heads, vocabSize, batchSize, sequenceLength } = size;
+    const model = createModel({ hiddenSize, intermediateSize, layers, heads, vocabSize, maxPositions: sequenceLength }, { seed: 1 });
+    const config = model.config;
+    const initial = new Map([...model.parameters].map(([name, variable]) => [name, (variable.dataSync() as Float32Array).slice()]));
+    model.dispose();
+    const engine = await TrainingEngine.create(config, initial, { objective, batchSize, sequenceLength, threads });
+    const forward = await TrainingSession.create(config, objective, { batchSize, sequenceLength, threads, forwardOnly: true });
+    const weights = new Map([...engine.parameters].map(([name, parameter]) => [name, parameter.dataSync()]));
     // Data: the real worker over the real corpus (teacher tokenizer); token ids folded into the
     // benchmark vocabulary, since only the wait matters here.
-    const stream = await openBatchStream({
-      corpus: trainCorpus,
-      limit: 2000,
-      tokenizerPath: teacherTokenizer,
-      sequenceLength: size.sequenceLength,
-      batchSize: size.batchSize,
-      seed: 1,
-      startPosition: 0,
-      bosId: 1,
-      eosId: 2,
-    });
-    const timings = { forward: [] as number[], backward: [] as number[], optimizer: [] as number[], data: [] as number[], step: [] as number[] };
-    for (let step = 0; step <= steps; step++) {
+    const stream = await openBatchStream({ corpus: trainCorpus, limit: 2000, tokenizerPath: teacherTokenizer, sequenceLength, batchSize, seed: 1, startPosition: 0, bosId: 1, eosId: 2 });
+    const timings = { forward: [] as number[], gradients: [] as number[], optimizer: [] as number[], data: [] as number[], step: [] as number[] };
+    for (let step = 0; step < warmup + steps; step++) {
       const stepStart = performance.now();
-      const batch = await stream.next();
-      const tokens = batch.tokens.map((id) => id % size.vocabSize);
+      const tokens = (await stream.next()).tokens.map((id) => id % vocabSize);
       const afterData = performance.now();
-      tf.tidy(() => batchLoss(model, objective, tokens, size.batchSize, size.sequenceLength).dataSync());
+      const { inputs, labels } = splitWindows(tokens, batchSize, sequenceLength);
+      await forward.run(weights, inputs, { rows: batchSize * sequenceLength, labels, rowWeights: new Float32Array(batchSize * sequenceLength).fill(1) });
       const afterForward = performance.now();
-      const { gradients } = accumulateGradients(model, objective, [tokens], size.batchSize, size.sequenceLength);
-      const afterBackward = performance.now();
-      clipByGlobalNorm(gradients, 1);
-      optimizer.apply(gradients, 1e-3);
-      for (const gradient of gradients.values()) gradient.dispose();
-      model.parameters.get('model.norm.weight')!.dataSync();
+      const { gradients } = await engine.gradients([{ tokens }]);
+      const afterGradients = performance.now();
+      engine.clip(gradients, 1);
+      engine.apply(gradients, 1e-3);
       const end = performance.now();
-      if (step === 0) continue;
-      const forward = afterForward - afterData;
+      if (step < warmup) continue;
       timings.data.push(afterData - stepStart);
-      timings.forward.push(forward);
-      // The gradient pass recomputes the forward; its backward share is the difference.
-      timings.backward.push(afterBackward - afterForward - forward);
-      timings.optimizer.push(end - afterBackward);
-      timings.step.push(end - stepStart - forward);
+      timings.forward.push(afterForward - afterData);
+      timings.gradients.push(afterGradients - afterForward);
+      timings.optimizer.push(end - afterGradients);
+      // The step a training run takes: data, forward + backward, optimizer (not the separate forward).
+      timings.step.push(afterData - stepStart + (end - afterForward));
     }
     await stream.close();
+    await forward.release();
+    await engine.release();
     const stepMs = median(timings.step);
+    const forwardMs = median(timings.forward);
     rows.push({
       size: size.name,
-      backend: backend.name,
-      parameters: [...model.parameters.values()].reduce((sum, value) => sum + value.size, 0),
-      batchSize: size.batchSize,
-      sequenceLength: size.sequenceLength,
-      vocabSize: size.vocabSize,
-      forwardMs: median(timings.forward),
-      backwardMs: median(timings.backward),
+      engine: 'onnxruntime',
+      threads,
+      parameters: [...engine.parameters.values()].reduce((sum, value) => sum + value.size, 0),
+      batchSize,
+      sequenceLength,
+      vocabSize,
+      forwardMs,
+      // The gradient graph runs the forward too; its backward share is the difference.
+      backwardMs: median(timings.gradients) - forwardMs,
       optimizerMs: median(timings.optimizer),
       dataMs: median(timings.data),
       stepMs,
-      tokensPerSecond: (size.batchSize * size.sequenceLength) / (stepMs / 1000),
+      tokensPerSecond: (batchSize * sequenceLength) / (stepMs / 1000),
+      gflops: stepFlops(config, batchSize, sequenceLength) / (stepMs / 1000) / 1e9,
     });
-    optimizer.dispose();
-    model.dispose();
   }
   return rows;
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const rows = await benchTraining();
+  const { values } = parseArgs({ options: { threads: { type: 'string', default: '2' }, steps: { type: 'string', default: '10' }, json: { type: 'string' } } });
+  const rows = await benchTraining({ threads: Number(values.threads), steps: Number(values.steps) });
+  if (values.json) await writeFile(values.json, JSON.stringify(rows, null, 1));
   console.table(rows.map((row) => Object.fromEntries(Object.entries(row).map(([key, value]) => [key, typeof value === 'number' && !Number.isInteger(value) ? Number(value.toFixed(1)) : value]))));
 }

@@ -19,6 +19,9 @@ export const checkpointFormatVersion = 1;
 /** What a run was started with; a resume must match it. */
 export interface RunSettings {
   objective: string;
+  /** The engine and its intra-op threads (results are bit-reproducible for a given count). */
+  engine?: string;
+  threads?: number;
   batchSize: number;
   sequenceLength: number;
   accumulate: number;
@@ -88,7 +91,7 @@ function weightsOf(parameters: ReadonlyMap<string, { shape: number[]; dataSync()
 /** Writes a checkpoint atomically into `<runDir>/checkpoint`, with the tokenizer beside the weights. */
 export async function saveCheckpoint(
   runDir: string,
-  contents: { model: LanguageModel; optimizerState: ReadonlyMap<string, Float32Array>; state: Omit<CheckpointState, 'formatVersion' | 'savedAt'>; tokenizerPath: string },
+  contents: { model: Pick<LanguageModel, 'parameters'> | { parameters: ReadonlyMap<string, { shape: number[]; dataSync(): Float32Array }> }; optimizerState: ReadonlyMap<string, Float32Array>; state: Omit<CheckpointState, 'formatVersion' | 'savedAt'>; tokenizerPath: string },
 ): Promise<string> {
   const finalPath = checkpointPath(runDir);
   const partial = join(runDir, `${checkpointFolderName}.partial-${process.pid}`);

@@ -27,8 +27,8 @@ export function estimateTrainingMemory(config: ModelConfig, batchSize: number, s
   return { parameters, parameterBytes, activationBytes, totalBytes: parameterBytes + activationBytes };
 }
 
-/** What the backend can hold: wasm32 addresses at most 4 GiB; native uses host memory. */
-export function memoryLimit(backend: BackendName): number {
+/** What the backend or engine can hold: wasm32 addresses at most 4 GiB; native code uses host memory. */
+export function memoryLimit(backend: BackendName | 'onnxruntime'): number {
   const host = Math.floor(totalmem() * 0.8);
   return backend === 'wasm' ? Math.min(4 * 1024 ** 3, host) : host;
 }

@@ -31,6 +31,7 @@ const base = (out: string): TrainOptionsInput => ({
   seed: 5,
   checkpointEvery: 100,
   backend: 'wasm',
+  threads: 2,
 });
 
 describe('train (objective ce)', () => {
@@ -54,6 +55,9 @@ describe('train (objective ce)', () => {
     saved.model.dispose();
     await expect(train(base(out))).rejects.toMatchObject({ code: 'E_CHECKPOINT' });
     await expect(train({ ...base(out), resume: true, batchSize: 3 })).rejects.toMatchObject({ code: 'E_CHECKPOINT' });
+    // Another thread count would not reproduce the uninterrupted run bit for bit.
+    expect(saved.state.settings).toMatchObject({ engine: 'onnxruntime', threads: 2 });
+    await expect(train({ ...base(out), resume: true, threads: 1 })).rejects.toThrow(/threads is 1 now but was 2/);
 
     const resumed = await train({ ...base(out), resume: true });
     expect(resumed.step).toBe(6);

@@ -1,6 +1,8 @@
 // The training loop: a student trained on a corpus with the chosen objective (next-token
 // cross-entropy for now), AdamW with warmup + cosine, gradient clipping and accumulation,
-// data prepared by a worker thread, atomic checkpoints and exact resume.
+// data prepared by a worker thread, atomic checkpoints and exact resume. Steps run on the
+// onnxruntime engine (src/engine); TensorFlow.js initializes the weights.
+import { availableParallelism } from 'node:os';
 import { mkdir } from 'node:fs/promises';
 import { Tokenizer } from 'tokenizers';
 import { z } from 'zod';
@@ -11,14 +13,13 @@ import { checkpointPath, findCheckpoint, loadCheckpoint, saveCheckpoint, type Ru
 import { assessHealth, nonFiniteMessage, type CheckpointHealth } from './checkpoint-health.js';
 import { resolveModelConfig, type ModelConfig } from './config.js';
 import { TrainerError } from './errors.js';
-import { createObjective } from './loss.js';
+import { TrainingEngine } from './engine/engine.js';
+import { crossEntropyObjective } from './engine/objective.js';
 import { estimateTrainingMemory, formatBytes, memoryLimit } from './memory.js';
 import { createModel, type LanguageModel } from './model.js';
-import { AdamW, clipByGlobalNorm } from './optimizer.js';
 import type { TrainProgress } from './progress.js';
 import { learningRateAt } from './schedule.js';
 import { readSpecialTokens } from './special-tokens.js';
-import { accumulateGradients } from './step.js';
 
 const corpusTasks = ['text', 'code', 'classify', 'translate'] as const;
 
@@ -56,6 +57,8 @@ export const trainOptionsSchema = z.object({
   checkpointEvery: z.number().int().positive().default(100),
   resume: z.boolean().default(false),
   backend: z.enum(['auto', 'wasm']).default('auto'),
+  /** onnxruntime intra-op threads; default: the checkpoint's count on resume, else the machine's cores. */
+  threads: z.number().int().positive().optional(),
 });
 
 export type TrainOptionsInput = z.input<typeof trainOptionsSchema>;
@@ -64,14 +67,22 @@ type TrainSettings = z.output<typeof trainOptionsSchema>;
 export interface TrainHooks {
   /** Called after every optimizer step. */
   onProgress?: (progress: TrainProgress) => void;
-  /** Called once with the backend and the run's shape before the first step. */
-  onStart?: (info: { backend: BackendInfo; config: ModelConfig; parameters: number; startStep: number; corpusTokens: number; memoryBytes: number }) => void;
+  /** Called once with the backend, the engine and the run's shape before the first step. */
+  onStart?: (info: { backend: BackendInfo; engine: EngineInfo; config: ModelConfig; parameters: number; startStep: number; corpusTokens: number; memoryBytes: number }) => void;
   /** Stops after the current step: a checkpoint is written and `train` returns with `stopped`. */
   signal?: AbortSignal;
 }
 
+/** The engine that ran the steps. */
+export interface EngineInfo {
+  name: 'onnxruntime';
+  threads: number;
+  description: string;
+}
+
 export interface TrainResult {
   backend: BackendInfo;
+  engine: EngineInfo;
   config: ModelConfig;
   /** Last completed step. */
   step: number;
@@ -94,9 +105,11 @@ function parseOptions(input: TrainOptionsInput): TrainSettings {
   return parsed.data;
 }
 
-function runSettings(options: TrainSettings): RunSettings {
+function runSettings(options: TrainSettings, threads: number): RunSettings {
   return {
     objective: options.objective,
+    engine: 'onnxruntime',
+    threads,
     batchSize: options.batchSize,
     sequenceLength: options.sequenceLength,
     accumulate: options.accumulate,
@@ -109,7 +122,7 @@ function runSettings(options: TrainSettings): RunSettings {
 }
 
 function sameSettings(a: RunSettings, b: RunSettings): string | undefined {
-  for (const key of ['objective', 'batchSize', 'sequenceLength', 'accumulate', 'steps', 'seed', 'limit'] as const) {
+  for (const key of ['objective', 'engine', 'threads', 'batchSize', 'sequenceLength', 'accumulate', 'steps', 'seed', 'limit'] as const) {
     if (a[key] !== b[key]) return `${key} is ${String(b[key])} now but was ${String(a[key])}`;
   }
   if (JSON.stringify(a.tasks ?? null) !== JSON.stringify(b.tasks ?? null)) return 'tasks differ';
@@ -120,7 +133,6 @@ function sameSettings(a: RunSettings, b: RunSettings): string | undefined {
 export async function train(input: TrainOptionsInput, hooks: TrainHooks = {}): Promise<TrainResult> {
   const options = parseOptions(input);
   const backend = await initializeBackend({ prefer: options.backend });
-  const settings = runSettings(options);
   await mkdir(options.out, { recursive: true });
   const existing = await findCheckpoint(options.out);
   if (existing && !options.resume) {
@@ -137,8 +149,11 @@ export async function train(input: TrainOptionsInput, hooks: TrainHooks = {}): P
   let tokenizerPath = options.tokenizer;
   let optimizerState: Map<string, Float32Array> | undefined;
   let keptHealth: CheckpointHealth | undefined;
+  let settings = runSettings(options, options.threads ?? availableParallelism());
   if (existing) {
     const loaded = await loadCheckpoint(existing);
+    // The thread count is part of what makes a resumed run equal an uninterrupted one.
+    settings = runSettings(options, options.threads ?? loaded.state.settings.threads ?? availableParallelism());
     const mismatch = sameSettings(loaded.state.settings, settings);
     if (mismatch) {
       loaded.model.dispose();
@@ -174,11 +189,11 @@ export async function train(input: TrainOptionsInput, hooks: TrainHooks = {}): P
       padTokenId: special.pad?.id,
     });
     const estimate = estimateTrainingMemory(config, options.batchSize, options.sequenceLength, options.accumulate);
-    const limit = memoryLimit(backend.name);
+    const limit = memoryLimit('onnxruntime');
     if (estimate.totalBytes > limit) {
       throw new TrainerError(
         'E_MEMORY',
-        `batch ${options.batchSize} × sequence ${options.sequenceLength} needs about ${formatBytes(estimate.totalBytes)} (${formatBytes(estimate.activationBytes)} activations + ${formatBytes(estimate.parameterBytes)} weights and optimizer state), more than the ${formatBytes(limit)} the ${backend.name} backend can use; lower --batch-size and raise --accumulate to keep the tokens per step`,
+        `batch ${options.batchSize} × sequence ${options.sequenceLength} needs about ${formatBytes(estimate.totalBytes)} (${formatBytes(estimate.activationBytes)} activations + ${formatBytes(estimate.parameterBytes)} weights and optimizer state), more than the ${formatBytes(limit)} the onnxruntime engine can use; lower --batch-size and raise --accumulate to keep the tokens per step`,
       );
     }
     model = createModel(config, { seed: options.seed });
@@ -190,9 +205,23 @@ export async function train(input: TrainOptionsInput, hooks: TrainHooks = {}): P
     model.dispose();
     throw new TrainerError('E_TOKENIZER', `${tokenizerPath}: the model config has no end-of-document token id`);
   }
-  const objective = createObjective(options.objective);
-  const optimizer = new AdamW(model.parameters, { weightDecay: options.weightDecay });
-  if (optimizerState) optimizer.restore(optimizerState, startStep);
+  const initial = new Map([...model.parameters].map(([name, variable]) => [name, (variable.dataSync() as Float32Array).slice()]));
+  model.dispose();
+  let engine: TrainingEngine;
+  try {
+    engine = await TrainingEngine.create(config, initial, {
+      objective: crossEntropyObjective,
+      batchSize: options.batchSize,
+      sequenceLength: options.sequenceLength,
+      threads: settings.threads!,
+      weightDecay: options.weightDecay,
+    });
+    if (optimizerState) engine.restore(optimizerState, startStep);
+  } catch (cause) {
+    if (cause instanceof TrainerError) throw cause;
+    throw new TrainerError('E_BACKEND', `the onnxruntime engine failed to start: ${(cause as Error).message}`, { cause });
+  }
+  const engineInfo: EngineInfo = { name: 'onnxruntime', threads: engine.threads, description: engine.description };
   const memoryBytes = estimateTrainingMemory(config, options.batchSize, options.sequenceLength, options.accumulate).totalBytes;
 
   let stream: BatchStream | undefined;
@@ -208,7 +237,7 @@ export async function train(input: TrainOptionsInput, hooks: TrainHooks = {}): P
    */
   const save = async (scheduled: boolean, nextLoss?: number) => {
     savedStep = step;
-    const health = assessHealth(model.parameters, losses, nextLoss);
+    const health = assessHealth(engine.parameters, losses, nextLoss);
     if (!health.healthy && (scheduled || keptHealth?.healthy)) {
       firstRejected ??= { step, health };
       return;
@@ -216,8 +245,8 @@ export async function train(input: TrainOptionsInput, hooks: TrainHooks = {}): P
     keptStep = step;
     keptHealth = health;
     lastCheckpoint = await saveCheckpoint(options.out, {
-      model,
-      optimizerState: optimizer.state(),
+      model: engine,
+      optimizerState: engine.optimizerState(),
       tokenizerPath,
       state: { step, dataPosition, config, settings, losses, health },
     });
@@ -237,7 +266,7 @@ export async function train(input: TrainOptionsInput, hooks: TrainHooks = {}): P
       bosId: special.bos,
       eosId: special.eos,
     });
-    hooks.onStart?.({ backend, config, parameters: [...model.parameters.values()].reduce((sum, value) => sum + value.size, 0), startStep, corpusTokens: stream.tokens, memoryBytes });
+    hooks.onStart?.({ backend, engine: engineInfo, config, parameters: [...engine.parameters.values()].reduce((sum, value) => sum + value.size, 0), startStep, corpusTokens: stream.tokens, memoryBytes });
     const tokensPerStep = options.batchSize * options.sequenceLength * options.accumulate;
     const started = performance.now();
     while (step < options.steps) {
@@ -247,18 +276,17 @@ export async function train(input: TrainOptionsInput, hooks: TrainHooks = {}): P
       }
       const microBatches: Int32Array[] = [];
       for (let index = 0; index < options.accumulate; index++) microBatches.push((await stream.next()).tokens);
-      const { loss, gradients } = accumulateGradients(model, objective, microBatches, options.batchSize, options.sequenceLength);
-      const gradientNorm = clipByGlobalNorm(gradients, options.clip);
+      const { loss, gradients } = await engine.gradients(microBatches.map((tokens) => ({ tokens })));
+      const gradientNorm = engine.clip(gradients, options.clip);
       if (pendingSave) {
         // The weights are still those of the step to save, and `loss` is what they give.
         pendingSave = false;
         await save(true, Number.isFinite(gradientNorm) ? loss : Number.NaN);
       }
       if (!Number.isFinite(loss) || !Number.isFinite(gradientNorm)) {
-        for (const gradient of gradients.values()) gradient.dispose();
         const what = Number.isFinite(loss) ? `gradient norm is ${gradientNorm}` : `loss is ${loss}`;
         const kept = lastCheckpoint ? { path: lastCheckpoint, step: keptStep, health: keptHealth } : undefined;
-        throw new TrainerError('E_NONFINITE_LOSS', nonFiniteMessage(step + 1, what, model.parameters, kept, firstRejected));
+        throw new TrainerError('E_NONFINITE_LOSS', nonFiniteMessage(step + 1, what, engine.parameters, kept, firstRejected));
       }
       const learningRate = learningRateAt(step + 1, {
         peak: options.learningRate,
@@ -266,8 +294,7 @@ export async function train(input: TrainOptionsInput, hooks: TrainHooks = {}): P
         totalSteps: options.steps,
         minimumRatio: options.minimumLearningRateRatio,
       });
-      optimizer.apply(gradients, learningRate);
-      for (const gradient of gradients.values()) gradient.dispose();
+      engine.apply(gradients, learningRate);
       step++;
       dataPosition += options.accumulate;
       losses.push(loss);
@@ -288,8 +315,7 @@ export async function train(input: TrainOptionsInput, hooks: TrainHooks = {}): P
     if (stopped && savedStep !== step) await save(false);
   } finally {
     await stream?.close();
-    optimizer.dispose();
-    model.dispose();
+    await engine.release();
   }
-  return { backend, config, step, losses, checkpoint: lastCheckpoint || checkpointPath(options.out), checkpointStep: keptStep, checkpointHealth: keptHealth, stopped };
+  return { backend, engine: engineInfo, config, step, losses, checkpoint: lastCheckpoint || checkpointPath(options.out), checkpointStep: keptStep, checkpointHealth: keptHealth, stopped };
 }

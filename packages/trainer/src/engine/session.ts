@@ -11,7 +11,7 @@ import { buildTrainingGraph, gradientName, type TrainingGraphShape } from './tra
 export interface MicroBatchResult {
   loss: number;
   metrics: Record<string, number>;
-  /** One gradient per weight name (fresh arrays owned by the caller). */
+  /** One gradient per weight name (fresh arrays owned by the caller); empty for a forward-only session. */
   gradients: Map<string, Float32Array>;
 }
 
@@ -56,7 +56,7 @@ export class TrainingSession<Targets = unknown> {
       throw new TrainerError('E_BACKEND', `onnxruntime could not load the training graph: ${(cause as Error).message}`, { cause });
     }
     const shapes = new Map(parameterShapes(config));
-    return new TrainingSession(session, objective, graph.weights, shapes, graph.metrics, { batchSize: options.batchSize, sequenceLength: options.sequenceLength }, threads);
+    return new TrainingSession(session, objective, graph.weights, shapes, graph.metrics, { batchSize: options.batchSize, sequenceLength: options.sequenceLength, forwardOnly: options.forwardOnly }, threads);
   }
 
   /** Forward + backward of one micro-batch: inputs and labels int32 [batch × sequence]. */
@@ -70,7 +70,7 @@ export class TrainingSession<Targets = unknown> {
     for (const [name, tensor] of Object.entries(this.objective.feeds(batch))) feeds[name] = toOrt(tensor);
     const results = await this.session.run(feeds);
     const gradients = new Map<string, Float32Array>();
-    for (const name of this.weightNames) gradients.set(name, results[gradientName(name)].data as Float32Array);
+    if (!this.shape.forwardOnly) for (const name of this.weightNames) gradients.set(name, results[gradientName(name)].data as Float32Array);
     const metrics: Record<string, number> = {};
     for (const name of this.metricNames) metrics[name] = (results[`metric.${name}`].data as Float32Array)[0];
     return { loss: (results.loss.data as Float32Array)[0], metrics, gradients };

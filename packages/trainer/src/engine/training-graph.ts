@@ -16,6 +16,8 @@ export const trainingOpset = 17;
 export interface TrainingGraphShape {
   batchSize: number;
   sequenceLength: number;
+  /** Forward and loss only, no gradients (the benchmark's forward time). */
+  forwardOnly?: boolean;
 }
 
 export interface TrainingGraph {
@@ -156,6 +158,17 @@ export function buildTrainingGraph(config: ModelConfig, shape: TrainingGraphShap
   // Objective.
   const outputs = objective.build(g, { logits, labels, rowWeights, rows: N, vocab: vocabSize });
 
+  g.op('Identity', [outputs.loss], {}, 'loss');
+  g.output('loss', 'float', []);
+  const metrics: string[] = [];
+  for (const [name, value] of Object.entries(outputs.metrics ?? {})) {
+    g.op('Identity', [value], {}, `metric.${name}`);
+    g.output(`metric.${name}`, 'float', []);
+    metrics.push(name);
+  }
+  const weightNames = shapes.map(([name]) => name);
+  if (shape.forwardOnly) return { bytes: g.encode({ name: 'kd-llama-forward', producer: 'kd', opset: trainingOpset }), weights: weightNames, metrics };
+
   // Backward.
   const headGradient = gemm(outputs.dLogits, finalNorm.y, 1, 0);
   let dHidden = rmsNormBackward(gemm(outputs.dLogits, embedding), finalNorm.saved, 'model.norm.weight');
@@ -197,17 +210,9 @@ export function buildTrainingGraph(config: ModelConfig, shape: TrainingGraphShap
   const lookupIndices = op('Unsqueeze', [ids, ints([1])]);
   gradients.set('model.embed_tokens.weight', g.op('ScatterND', [headGradient, lookupIndices, dHidden], { reduction: { string: 'add' } }));
 
-  g.op('Identity', [outputs.loss], {}, 'loss');
-  g.output('loss', 'float', []);
-  const metrics: string[] = [];
-  for (const [name, value] of Object.entries(outputs.metrics ?? {})) {
-    g.op('Identity', [value], {}, `metric.${name}`);
-    g.output(`metric.${name}`, 'float', []);
-    metrics.push(name);
-  }
   for (const [name, dims] of shapes) {
     g.op('Identity', [gradients.get(name)!], {}, gradientName(name));
     g.output(gradientName(name), 'float', dims);
   }
-  return { bytes: g.encode({ name: 'kd-llama-training', producer: 'kd', opset: trainingOpset }), weights: shapes.map(([name]) => name), metrics };
+  return { bytes: g.encode({ name: 'kd-llama-training', producer: 'kd', opset: trainingOpset }), weights: weightNames, metrics };
 }
