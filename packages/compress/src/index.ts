@@ -11,4 +11,5 @@ export { createRandom, type Random } from './random.js';
 export { describeSpec, validateSpec } from './spec.js';
 export { SparseRowsBuilder, rowAt, sliceRows } from './rows.js';
 export { capturedMass, klFullToSparse } from './fidelity.js';
+export { FidelityMeter, type FidelityMeterOptions, type FidelityReport } from './fidelity-meter.js';
 export type { CompressionSpec, LabelledDocument, SampledSpec, SparseRow, SparseRows } from './types.js';

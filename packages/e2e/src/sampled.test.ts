@@ -52,6 +52,18 @@ describe('kd label --mode sampled / hybrid', () => {
     const second = [];
     for await (const document of (await openDataset(again)).documents()) second.push(Array.from(document.rows.ids));
     expect(second).toEqual(first);
+
+    const inspected = await kd(['inspect', out, '--fidelity', '--teacher', teacherDir, '--sample-documents', '2', '--json']);
+    expect(inspected.code).toBe(0);
+    const report = JSON.parse(inspected.stdout);
+    for (const key of ['bytesPerToken', 'bytesPerEntry', 'capturedMass', 'klFullDecoded', 'top1Agreement', 'ece']) expect(typeof report[key]).toBe('number');
+    expect(report.positions).toBeGreaterThan(20);
+    expect(report.bytesPerEntry).toBeCloseTo(report.bytesPerToken * (summary.tokens / summary.rows) / report.meanKept, 0);
+    expect(report.capturedMass).toBeGreaterThan(0.3);
+    expect(report.capturedMass).toBeLessThanOrEqual(1.0001);
+    expect(report.top1Agreement).toBeGreaterThan(0.3);
+    expect(report.ece).toBeGreaterThanOrEqual(0);
+    expect(report.ece).toBeLessThan(1);
   });
 
   it('hybrid keeps an exact adaptive head plus tail estimates', async () => {

@@ -1,6 +1,7 @@
 // Public API of @kd/teacher: load an ONNX causal LM with its tokenizer, read a corpus, and
 // stream compressed probabilities per token.
 export { loadTeacher } from './teacher.js';
+export { measureFidelity, type MeasureFidelityOptions } from './fidelity.js';
 export type { Teacher, LoadTeacherOptions, TokenIdArray, AttentionMaskArray } from './teacher.js';
 export type { LabelOptions } from './label.js';
 export type { TeacherTokenizer, EncodedText } from './tokenizer.js';

@@ -7,7 +7,7 @@ import { Command } from 'commander';
 import { z } from 'zod';
 import { datasetStats, openDataset, verifyDataset, type Manifest, type VerifyReport } from '@kd/codec-parquet';
 import { describeSpec, rowAt, type LabelledDocument } from '@kd/compress';
-import { loadTokenizer, sha256File, type TeacherTokenizer } from '@kd/teacher';
+import { loadTeacher, loadTokenizer, measureFidelity, sha256File, type TeacherTokenizer } from '@kd/teacher';
 import { CliError } from '../errors.js';
 import { integerOption } from '../options.js';
 import { defaultTeacherDir } from '../paths.js';
@@ -20,6 +20,9 @@ const inspectSchema = z.object({
   document: z.coerce.number().int().min(0),
   positions: z.coerce.number().int().min(0),
   top: z.coerce.number().int().min(1),
+  fidelity: z.boolean().optional(),
+  teacher: z.string().optional(),
+  sampleDocuments: z.coerce.number().int().min(1),
 });
 type InspectOptions = z.infer<typeof inspectSchema>;
 
@@ -86,6 +89,24 @@ function verificationFailure(report: VerifyReport): CliError {
   return new CliError(code, [...causes, ...advice].join('; '));
 }
 
+/** The fidelity report: decoded rows against the labelling teacher's full softmax on a sample. */
+async function fidelityOf(folder: string, manifest: Manifest, stats: Awaited<ReturnType<typeof datasetStats>>, options: InspectOptions) {
+  const teacherDir = options.teacher ? resolve(options.teacher) : defaultTeacherDir();
+  if (!teacherDir) throw new CliError('E_USAGE', 'fidelity needs the teacher that labelled the dataset: pass --teacher DIR');
+  const teacher = await loadTeacher(teacherDir, { temperature: manifest.temperature });
+  try {
+    if (teacher.modelSha256 !== manifest.teacher.sha256) {
+      throw new CliError('E_TEACHER_MISMATCH', `${teacherDir} holds a model with sha256 ${teacher.modelSha256}, the dataset was labelled by ${manifest.teacher.id} (sha256 ${manifest.teacher.sha256}); pass --teacher with that model`);
+    }
+    const dataset = await openDataset(folder, { allowIncomplete: true });
+    const report = await measureFidelity(teacher, dataset.documents(), { totalDocuments: stats.documents, sampleDocuments: options.sampleDocuments });
+    const entries = stats.meanKept * stats.rows;
+    return { ...report, documents: Math.min(options.sampleDocuments, stats.documents), bytesPerToken: stats.bytesPerToken, bytesPerEntry: entries > 0 ? stats.bytes / entries : 0 };
+  } finally {
+    await teacher.close();
+  }
+}
+
 export async function runInspect(dir: string, options: InspectOptions, log: (line: string) => void = console.log): Promise<number> {
   const folder = resolve(dir);
   if (!existsSync(join(folder, 'manifest.json'))) {
@@ -96,6 +117,7 @@ export async function runInspect(dir: string, options: InspectOptions, log: (lin
   const { manifest } = await openDataset(folder, { allowIncomplete: true, verify: false });
   const document = verification && !verification.ok ? undefined : await sampleDocument(folder, options.document);
   const tokenizer = await matchingTokenizer(manifest, options.tokenizer);
+  const fidelity = options.fidelity ? await fidelityOf(folder, manifest, stats, options) : undefined;
   const sample = document && {
     index: document.index,
     id: document.id,
@@ -104,7 +126,8 @@ export async function runInspect(dir: string, options: InspectOptions, log: (lin
     positions: describeSample(document, tokenizer, options),
   };
   if (options.json) {
-    log(JSON.stringify({ ...stats, manifest, sample, verify: verification }));
+    // The fidelity figures also at the top level (bytesPerEntry, capturedMass, klFullDecoded, top1Agreement, ece); the dataset's own stats win where names meet (meanKept).
+    log(JSON.stringify({ ...(fidelity ?? {}), ...stats, fidelity, manifest, sample, verify: verification }));
   } else {
     const spec = manifest.compression;
     log(`dataset     ${folder}`);
@@ -115,6 +138,13 @@ export async function runInspect(dir: string, options: InspectOptions, log: (lin
     log(`parts       ${stats.parts}, documents ${stats.documents}, tokens ${stats.tokens}`);
     log(`bytes       ${stats.bytes} (${stats.bytesPerToken.toFixed(2)} bytes/token)`);
     log(`mean kept   ${stats.meanKept.toFixed(2)} entries, mean tail mass ${stats.meanTailMass.toFixed(4)}`);
+    if (fidelity) {
+      log(
+        `fidelity    ${fidelity.positions} positions of ${fidelity.documents} documents against the full softmax: ${fidelity.bytesPerEntry.toFixed(3)} bytes/entry, ` +
+          `captured mass ${fidelity.capturedMass.toFixed(4)}, KL(full‖decoded) ${fidelity.klFullDecoded.toFixed(4)} nats, top-1 agreement ${(100 * fidelity.top1Agreement).toFixed(1)}%, ` +
+          `ECE ${fidelity.ece.toFixed(4)} (full softmax ${fidelity.eceFull.toFixed(4)})`,
+      );
+    }
     if (sample) {
       log('');
       log(`document ${sample.index} (${sample.id}${sample.task ? `, ${sample.task}` : ''}), decoded back to text:`);
@@ -144,7 +174,10 @@ export function inspectCommand(): Command {
     .option('--document <n>', 'which document to show', integerOption('--document'), 0)
     .option('--positions <n>', 'how many positions of it to show', integerOption('--positions'), 8)
     .option('--top <n>', 'top entries shown per position', integerOption('--top', { min: 1 }), 5)
-    .addHelpText('after', '\nExample:\n  kd inspect out/dev-labels --verify\n  kd inspect out/dev-labels --json | jq .bytesPerToken')
+    .option('--fidelity', 'measure decoded rows against the full teacher softmax on a sample of positions (captured mass, KL, top-1 agreement, ECE)')
+    .option('--teacher <dir>', 'fidelity: the teacher that labelled the dataset (default: ../shared/fixtures/teacher-llama-13m beside the repository)')
+    .option('--sample-documents <n>', 'fidelity: documents measured, spread over the dataset (first 256 positions of each)', integerOption('--sample-documents', { min: 1 }), 32)
+    .addHelpText('after', '\nExample:\n  kd inspect out/dev-labels --verify\n  kd inspect out/dev-labels --json | jq .bytesPerToken\n  kd inspect out/dev-labels --fidelity --teacher ../shared/fixtures/teacher-llama-13m --json')
     .action(async (dir: string, _options, command: Command) => {
       await runInspect(dir, validateOptions(inspectSchema, command.opts()));
     });
