@@ -101,8 +101,7 @@ export async function benchTraining(options: BenchOptions = {}): Promise<BenchRo
       const afterForward = performance.now();
       const { gradients } = await engine.gradients([{ tokens }]);
       const afterGradients = performance.now();
-      engine.clip(gradients, 1);
-      engine.apply(gradients, 1e-3);
+      engine.apply(gradients, 1e-3, engine.norm(gradients), 1);
       const end = performance.now();
       if (step < warmup) continue;
       timings.data.push(afterData - stepStart);

@@ -277,7 +277,7 @@ export async function train(input: TrainOptionsInput, hooks: TrainHooks = {}): P
       const microBatches: Int32Array[] = [];
       for (let index = 0; index < options.accumulate; index++) microBatches.push((await stream.next()).tokens);
       const { loss, gradients } = await engine.gradients(microBatches.map((tokens) => ({ tokens })));
-      const gradientNorm = engine.clip(gradients, options.clip);
+      const gradientNorm = engine.norm(gradients);
       if (pendingSave) {
         // The weights are still those of the step to save, and `loss` is what they give.
         pendingSave = false;
@@ -294,7 +294,7 @@ export async function train(input: TrainOptionsInput, hooks: TrainHooks = {}): P
         totalSteps: options.steps,
         minimumRatio: options.minimumLearningRateRatio,
       });
-      engine.apply(gradients, learningRate);
+      engine.apply(gradients, learningRate, gradientNorm, options.clip);
       step++;
       dataPosition += options.accumulate;
       losses.push(loss);

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initializeBackend } from '../backend.js';
 import { AdamW, clipByGlobalNorm } from '../optimizer.js';
-import { ArrayAdamW, clipGlobalNorm } from './adamw.js';
+import { ArrayAdamW, clipScale, globalNorm } from './adamw.js';
 
 beforeAll(async () => {
   await initializeBackend({ prefer: 'wasm' });
@@ -44,12 +44,16 @@ describe('ArrayAdamW', () => {
     const gradients = new Map([['a', values(10, 3).map((value) => value * 10)], ['b', values(5, 4)]]);
     const tensors = new Map<string, tf.Tensor>([...gradients].map(([name, data]) => [name, tf.tensor1d(data)]));
     const expectedNorm = clipByGlobalNorm(tensors, 1);
-    expect(clipGlobalNorm(gradients, 1)).toBeCloseTo(expectedNorm, 4);
+    const norm = globalNorm(gradients);
+    expect(norm).toBeCloseTo(expectedNorm, 4);
+    expect(norm).toBeGreaterThan(1);
+    const scale = clipScale(norm, 1);
     for (const [name, data] of gradients) {
       const expected = tensors.get(name)!.dataSync();
-      for (let index = 0; index < data.length; index++) expect(data[index]).toBeCloseTo(expected[index], 6);
+      for (let index = 0; index < data.length; index++) expect(data[index] * scale).toBeCloseTo(expected[index], 6);
     }
-    expect(clipGlobalNorm(gradients, 1)).toBeCloseTo(1, 4);
-    expect(clipGlobalNorm(new Map([['a', Float32Array.of(1, Number.NaN)]]), 1)).toBeNaN();
+    expect(clipScale(0.5, 1)).toBe(1);
+    expect(clipScale(norm, 0)).toBe(1);
+    expect(globalNorm(new Map([['a', Float32Array.of(1, Number.NaN)]]))).toBeNaN();
   });
 });

@@ -38,12 +38,17 @@ export class ArrayAdamW {
     }
   }
 
-  /** One update of every parameter in place with the given (already clipped) gradients. */
-  apply(gradients: ReadonlyMap<string, Float32Array>, learningRate: number): void {
+  /**
+   * One update of every parameter in place. `gradientScale` multiplies every gradient on the
+   * way (the clipping factor), so clipping costs no pass of its own over the gradients.
+   */
+  apply(gradients: ReadonlyMap<string, Float32Array>, learningRate: number, gradientScale = 1): void {
     this.step++;
     const { beta1, beta2, epsilon } = this;
-    const correction1 = 1 - Math.pow(beta1, this.step);
-    const correction2 = 1 - Math.pow(beta2, this.step);
+    const keep1 = 1 - beta1;
+    const keep2 = 1 - beta2;
+    const stepSize = learningRate / (1 - Math.pow(beta1, this.step));
+    const inverseCorrection2 = 1 / (1 - Math.pow(beta2, this.step));
     for (const [name, parameter] of this.parameters) {
       const gradient = gradients.get(name);
       if (!gradient) continue;
@@ -51,10 +56,12 @@ export class ArrayAdamW {
       const second = this.second.get(name)!;
       const keep = this.matrices.has(name) ? 1 - learningRate * this.weightDecay : 1;
       for (let index = 0; index < parameter.length; index++) {
-        const g = gradient[index];
-        const m = (first[index] = beta1 * first[index] + (1 - beta1) * g);
-        const v = (second[index] = beta2 * second[index] + (1 - beta2) * g * g);
-        parameter[index] = parameter[index] * keep - (learningRate * (m / correction1)) / (Math.sqrt(v / correction2) + epsilon);
+        const g = gradient[index] * gradientScale;
+        const m = beta1 * first[index] + keep1 * g;
+        const v = beta2 * second[index] + keep2 * g * g;
+        first[index] = m;
+        second[index] = v;
+        parameter[index] = parameter[index] * keep - (stepSize * m) / (Math.sqrt(v * inverseCorrection2) + epsilon);
       }
     }
   }
@@ -82,17 +89,19 @@ export class ArrayAdamW {
   }
 }
 
-/**
- * Scales gradients in place so their global L2 norm is at most `maxNorm` (no change when below;
- * 0 turns clipping off). Returns the norm before clipping (NaN/Infinity when a gradient is not finite).
- */
-export function clipGlobalNorm(gradients: ReadonlyMap<string, Float32Array>, maxNorm: number): number {
+/** Global L2 norm of the gradients (NaN/Infinity when a gradient is not finite). */
+export function globalNorm(gradients: ReadonlyMap<string, Float32Array>): number {
   let squares = 0;
-  for (const gradient of gradients.values()) for (let index = 0; index < gradient.length; index++) squares += gradient[index] * gradient[index];
-  const norm = Math.sqrt(squares);
-  if (Number.isFinite(norm) && maxNorm > 0 && norm > maxNorm) {
-    const scale = maxNorm / (norm + 1e-6);
-    for (const gradient of gradients.values()) for (let index = 0; index < gradient.length; index++) gradient[index] *= scale;
+  for (const gradient of gradients.values()) {
+    for (let index = 0; index < gradient.length; index++) {
+      const value = gradient[index];
+      squares += value * value;
+    }
   }
-  return norm;
+  return Math.sqrt(squares);
+}
+
+/** The factor that brings a gradient of norm `norm` down to `maxNorm` (1 when below; 0 turns clipping off). */
+export function clipScale(norm: number, maxNorm: number): number {
+  return Number.isFinite(norm) && maxNorm > 0 && norm > maxNorm ? maxNorm / (norm + 1e-6) : 1;
 }

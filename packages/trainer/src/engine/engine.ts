@@ -5,7 +5,7 @@
 import type { ModelConfig } from '../config.js';
 import { parameterShapes } from '../model.js';
 import { splitWindows } from '../step.js';
-import { ArrayAdamW, clipGlobalNorm, type AdamWSettings } from './adamw.js';
+import { ArrayAdamW, clipScale, globalNorm, type AdamWSettings } from './adamw.js';
 import type { EngineObjective } from './objective.js';
 import { TrainingSession } from './session.js';
 
@@ -98,13 +98,14 @@ export class TrainingEngine<Targets = unknown> {
     return { loss: lossSum / count, metrics, gradients: sums! };
   }
 
-  /** Clips in place to a global norm of `maxNorm`; returns the norm before clipping. */
-  clip(gradients: ReadonlyMap<string, Float32Array>, maxNorm: number): number {
-    return clipGlobalNorm(gradients, maxNorm);
+  /** Global L2 norm of the gradients (NaN/Infinity when one is not finite). */
+  norm(gradients: ReadonlyMap<string, Float32Array>): number {
+    return globalNorm(gradients);
   }
 
-  apply(gradients: ReadonlyMap<string, Float32Array>, learningRate: number): void {
-    this.optimizer.apply(gradients, learningRate);
+  /** AdamW update with the gradients clipped to `clip` (their norm given, as `norm` returned it; clip 0: none). */
+  apply(gradients: ReadonlyMap<string, Float32Array>, learningRate: number, norm: number, clip: number): void {
+    this.optimizer.apply(gradients, learningRate, clipScale(norm, clip));
   }
 
   optimizerState(): Map<string, Float32Array> {
