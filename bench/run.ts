@@ -26,6 +26,7 @@ const sections: Record<string, Section> = {
   align: async () => (await import('./align.js')).benchAlignSection(devLabels, labelDev),
   train: async () => (await import('./train.js')).benchTrainSection(),
   parity: async () => (await import('./train.js')).benchParitySection(),
+  server: async () => (await import('../apps/infer-server/bench/server.js')).benchServerSection(),
 };
 
 const { values } = parseArgs({ options: { only: { type: 'string' } } });

@@ -113,7 +113,8 @@ export async function loadServedModel(dir: string, options: LoadOptions = {}): P
   const model: Model = await loadModel(dir, { threads: options.threads, onNotice: options.log });
   const generateOptions = (sampling: Sampling, signal: AbortSignal, extraStops: string[] = []): GenerateOptions => {
     const stop = [...(sampling.stop ?? []), ...extraStops];
-    return { ...sampling, stop: stop.length > 0 ? stop : undefined, temperature: sampling.temperature ?? 0, signal };
+    // Unset sampling options fall back to the folder's generation_config.json, then to greedy.
+    return { ...sampling, stop: stop.length > 0 ? stop : undefined, signal };
   };
   // The text the model continues for inputs that are plain prompts (everything but translate).
   const promptOf = (input: TaskInput): string | undefined => {

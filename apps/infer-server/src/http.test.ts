@@ -132,6 +132,26 @@ describe('task endpoints', () => {
   });
 });
 
+describe('batching', () => {
+  it('joins concurrent requests into batches whose answers equal the ones given alone', async () => {
+    const server = await testServer({ maxBatch: 8 });
+    try {
+      const prompts = ['We the people', 'Once upon a time there was a', 'The weather', 'In the beginning God', 'A', 'The committee decided that', 'def add(a, b):', 'Hello'];
+      const ask = (prompt: string) => postJson(`${server.url}/v1/generate`, { model: 'tiny', prompt, max_tokens: 24, temperature: 0 });
+      const alone: string[] = [];
+      for (const prompt of prompts) alone.push((await ask(prompt)).json.text);
+      const before = metric(await metrics(server.url), 'kd_batch_size_count{model="tiny"}') ?? 0;
+      const together = await Promise.all(prompts.map(ask));
+      expect(together.map((result) => result.json.text)).toEqual(alone);
+      const batches = (metric(await metrics(server.url), 'kd_batch_size_count{model="tiny"}') ?? 0) - before;
+      // Eight requests arrived together: fewer than eight generations answered them.
+      expect(batches).toBeLessThan(prompts.length);
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
 describe('limits and lifecycle', () => {
   it('answers 429 with Retry-After when a model queue is full', async () => {
     const server = await testServer({ concurrency: 1, queueSize: 1, maxBatch: 1 });

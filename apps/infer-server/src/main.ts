@@ -1,26 +1,19 @@
 // Running the server from a command line: flags → options, start, log one line per event,
-// shut down gracefully on SIGINT/SIGTERM. Shared by the infer-server bin and `kd serve`.
+// shut down gracefully on SIGINT/SIGTERM. `main` is the infer-server bin; `serve` is what
+// `kd serve` calls with options it parsed itself.
 import { stat } from 'node:fs/promises';
 import { ServerError } from './errors.js';
 import { helpText, parseFlags } from './flags.js';
+import type { ServerOptionsInput } from './options.js';
 import { startServer } from './server.js';
 
-export async function main(argv: string[], out: (line: string) => void = (line) => process.stderr.write(`${line}\n`)): Promise<number> {
-  let server;
-  try {
-    const parsed = parseFlags(argv);
-    if (parsed.help) {
-      process.stdout.write(`${helpText()}\n`);
-      return 0;
-    }
-    const info = await stat(parsed.options.modelsDir).catch(() => undefined);
-    if (!info?.isDirectory()) throw new ServerError('E_OPTIONS', `--models-dir ${parsed.options.modelsDir}: not a folder`);
-    server = await startServer(parsed.options, (line) => out(`infer-server: ${line}`));
-  } catch (error) {
-    const message = error instanceof ServerError ? `${error.code}: ${error.message}` : error instanceof Error ? error.message : String(error);
-    out(`infer-server: ${message}`);
-    return 1;
-  }
+const stderrLine = (line: string) => process.stderr.write(`${line}\n`);
+
+/** Starts the server and resolves once it has stopped after SIGINT or SIGTERM. Errors at start are thrown. */
+export async function serve(options: ServerOptionsInput, out: (line: string) => void = stderrLine): Promise<void> {
+  const info = await stat(options.modelsDir).catch(() => undefined);
+  if (!info?.isDirectory()) throw new ServerError('E_OPTIONS', `modelsDir ${options.modelsDir}: not a folder; pass a folder with one subfolder per model`);
+  const server = await startServer(options, (line) => out(`infer-server: ${line}`));
   out(`infer-server: listening on ${server.url} (playground ${server.url}/, models from ${server.options.modelsDir}${server.options.apiKey ? ', API key required' : ''})`);
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
@@ -31,5 +24,20 @@ export async function main(argv: string[], out: (line: string) => void = (line) 
     process.once('SIGTERM', () => stop('SIGTERM'));
   });
   out('infer-server: stopped');
-  return 0;
+}
+
+export async function main(argv: string[], out: (line: string) => void = stderrLine): Promise<number> {
+  try {
+    const parsed = parseFlags(argv);
+    if (parsed.help) {
+      process.stdout.write(`${helpText()}\n`);
+      return 0;
+    }
+    await serve(parsed.options, out);
+    return 0;
+  } catch (error) {
+    const message = error instanceof ServerError ? `${error.code}: ${error.message}` : error instanceof Error ? error.message : String(error);
+    out(`infer-server: ${message}`);
+    return 1;
+  }
 }
