@@ -9,6 +9,8 @@ export default defineConfig({
     alias: {
       '@kd/text': src('text'),
       '@kd/teacher': src('teacher'),
+      // Test support of @kd/compress (not part of its public API); listed before the package itself.
+      '@kd/compress/testing': fileURLToPath(new URL('./packages/compress/src/testing.ts', import.meta.url)),
       '@kd/compress': src('compress'),
       '@kd/codec-parquet': src('codec-parquet'),
       '@kd/vocab-align': src('vocab-align'),

@@ -4,6 +4,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LabelledDocument } from '@kd/compress';
+import { expectSameRows } from '@kd/compress/testing';
 import { expect } from 'vitest';
 import { quantizationErrorBound, type QuantizationScheme } from './quantization.js';
 
@@ -21,18 +22,9 @@ export function expectSameDocument(actual: LabelledDocument, expected: LabelledD
   expect(actual.text).toBe(expected.text);
   expect(actual.tokenIds).toEqual(expected.tokenIds);
   expect(actual.offsets).toEqual(expected.offsets);
-  const rows = expected.rows;
-  expect(actual.rows.length).toBe(rows.length);
-  for (let r = 0; r < rows.length; r++) {
-    const from = rows.offsets[r];
-    const to = rows.offsets[r + 1];
-    const actualFrom = actual.rows.offsets[r];
-    expect(actual.rows.offsets[r + 1] - actualFrom).toBe(to - from);
-    expect(actual.rows.ids.subarray(actualFrom, actualFrom + to - from)).toEqual(rows.ids.subarray(from, to));
-    for (let i = 0; i < to - from; i++) {
-      const p = rows.probs[from + i];
-      expect(Math.abs(actual.rows.probs[actualFrom + i] - p)).toBeLessThanOrEqual(quantizationErrorBound(scheme, p));
-    }
-    expect(Math.abs(actual.rows.tailMass[r] - rows.tailMass[r])).toBeLessThanOrEqual(1 / 131070 + 1e-7);
-  }
+  expectSameRows(actual.rows, expected.rows, {
+    probability: (p) => quantizationErrorBound(scheme, p),
+    tailMass: 1 / 131070 + 1e-7,
+    exactIds: true,
+  });
 }

@@ -14,7 +14,16 @@ const cliSource = `${repoRoot}apps/distill/src/cli.ts`;
 
 /** Starts `kd ...args` from source; tsx resolves @kd/* to the packages' src through tsconfig paths. */
 export function startKd(args: string[]): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', cliSource, ...args], {
+  return spawnFromSource([cliSource, ...args]);
+}
+
+/** Starts `kd ...args` so that it kills itself with SIGKILL after its `updates`-th progress update (for kd label: documents written). */
+export function startKdKilledAfter(updates: number, args: string[]): ChildProcess {
+  return spawnFromSource([fileURLToPath(new URL('./label-child.ts', import.meta.url)), String(updates), ...args]);
+}
+
+function spawnFromSource(args: string[]): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', ...args], {
     cwd: repoRoot,
     env: { ...process.env, TSX_TSCONFIG_PATH: `${repoRoot}apps/distill/tsconfig.json`, FORCE_COLOR: '0' },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -7,6 +7,8 @@ export type TeacherErrorCode =
   | 'E_MODEL_INPUTS'
   | 'E_MODEL_OUTPUTS'
   | 'E_MODEL_FORMAT'
+  /** onnxruntime failed while running the model (a shape or index the graph rejects). */
+  | 'E_MODEL_RUN'
   | 'E_TOKENIZER_FORMAT'
   | 'E_CORPUS_NOT_FOUND'
   | 'E_CORPUS_FORMAT'

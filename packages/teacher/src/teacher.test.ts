@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { rowAt, sliceRows, softmax, type SparseRows } from '@kd/compress';
+import { expectSameRows } from '@kd/compress/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCorpus, type CorpusDocument } from './corpus.js';
 import { loadTeacher, type Teacher } from './teacher.js';
@@ -45,17 +46,6 @@ function expectRowMatches(rows: SparseRows, position: number, reference: Float32
   expect(largestLeftOut).toBeLessThan(smallestKept + tolerance);
 }
 
-function expectSameRows(actual: SparseRows, expected: SparseRows, tolerance = 2e-5): void {
-  expect(actual.length).toBe(expected.length);
-  expect(Array.from(actual.offsets)).toEqual(Array.from(expected.offsets));
-  for (let i = 0; i < expected.ids.length; i++) {
-    expect(Math.abs(actual.probs[i] - expected.probs[i])).toBeLessThan(tolerance);
-    // Ids may swap only between near-equal probabilities.
-    if (actual.ids[i] !== expected.ids[i]) expect(Math.abs(actual.probs[i] - expected.probs[i])).toBeLessThan(tolerance);
-  }
-  for (let i = 0; i < expected.length; i++) expect(Math.abs(actual.tailMass[i] - expected.tailMass[i])).toBeLessThan(tolerance);
-}
-
 describe('teacher-llama-13m', () => {
   it('identifies the model and its tokenizer', () => {
     expect(teacher.modelSha256).toBe('61938fb4bb27b999bf13f53029ec80313069ce8ce472b7521ac55232cd9192b7');
@@ -95,7 +85,6 @@ describe('teacher-llama-13m', () => {
       onBatch: (info) => {
         batchTokens += info.tokens;
         batchDocuments += info.documents;
-        expect(info.seconds).toBeGreaterThan(0);
       },
     })) {
       const source = documents[seen.length];

@@ -118,6 +118,19 @@ function halfToFloat(half: Uint16Array): Float32Array {
 }
 
 /** Loads the teacher in `dir`: `model.onnx` (or `onnx/model.onnx`), `tokenizer.json`, optional `config.json`. */
+/** onnxruntime log severity 4: fatal only (0 verbose … 3 error). */
+const quietLogLevel = 4;
+
+/** Runs a session with onnxruntime's logging kept off stderr; a failure inside the graph becomes E_MODEL_RUN. */
+async function runSession(session: InferenceSession, feeds: InferenceSession.FeedsType, fetches: string[] | undefined, modelPath: string): Promise<InferenceSession.ReturnType> {
+  const runOptions: InferenceSession.RunOptions = { logSeverityLevel: quietLogLevel };
+  try {
+    return fetches ? await session.run(feeds, fetches, runOptions) : await session.run(feeds, runOptions);
+  } catch (cause) {
+    throw new TeacherError('E_MODEL_RUN', `${modelPath}: onnxruntime failed while running the model: ${(cause as Error).message}`, { cause });
+  }
+}
+
 export async function loadTeacher(dir: string, options: LoadTeacherOptions = {}): Promise<Teacher> {
   const temperature = options.temperature ?? 1;
   const threads = options.threads ?? 2;
@@ -152,6 +165,9 @@ export async function loadTeacher(dir: string, options: LoadTeacherOptions = {})
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
     graphOptimizationLevel: 'all',
+    // onnxruntime's own logger writes ANSI-coloured C++ lines straight to stderr; its errors
+    // reach the caller as TeacherError instead, so only fatal messages are let through.
+    logSeverityLevel: quietLogLevel,
   };
   const createSession = async (source: string | Uint8Array): Promise<InferenceSession> => {
     try {
@@ -171,7 +187,7 @@ export async function loadTeacher(dir: string, options: LoadTeacherOptions = {})
     async (batch, k) => {
       const feeds = buildFeeds(signature, batch);
       feeds[names.k] = new Tensor('int64', BigInt64Array.of(BigInt(k)), [1]);
-      const result = await session.run(feeds);
+      const result = await runSession(session, feeds, undefined, modelPath);
       return {
         probabilities: result[names.probabilities].data as Float32Array,
         ids: result[names.ids].data as Int32Array,
@@ -278,7 +294,7 @@ export async function loadTeacher(dir: string, options: LoadTeacherOptions = {})
       const padded: PaddedBatch = { batch, sequence, ids, mask };
       fullSession ??= createSession(modelPath!);
       const session = await fullSession;
-      const logits = (await session.run(buildFeeds(signature, padded), [signature.logits.name]))[signature.logits.name];
+      const logits = (await runSession(session, buildFeeds(signature, padded), [signature.logits.name], modelPath))[signature.logits.name];
       if (logits.type === 'float32') return logits.data as Float32Array;
       if (logits.type === 'float16') return halfToFloat(logits.data as Uint16Array);
       if (logits.type === 'float64') return Float32Array.from(logits.data as Float64Array);
