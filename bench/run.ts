@@ -27,6 +27,8 @@ const sections: Record<string, Section> = {
   train: async () => (await import('./train.js')).benchTrainSection(),
   parity: async () => (await import('./train.js')).benchParitySection(),
   server: async () => (await import('../apps/infer-server/bench/server.js')).benchServerSection(),
+  inference: async () => (await import('./inference.js')).benchInferenceSection(),
+  'inference-quality': async () => (await import('./inference.js')).benchInferenceQualitySection(),
 };
 
 const { values } = parseArgs({ options: { only: { type: 'string' } } });

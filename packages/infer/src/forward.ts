@@ -42,6 +42,8 @@ export function halfToFloat(half: Uint16Array, out: Float32Array): void {
   }
 }
 
+const allPositions = new Tensor('int64', BigInt64Array.of(0n), [1]);
+const lastPosition = new Tensor('int64', BigInt64Array.of(-1n), [1]);
 const emptyFloat32 = new Float32Array(0);
 const emptyFloat16 = new Uint16Array(0);
 
@@ -77,6 +79,7 @@ export async function forwardAll(runner: Runner, ids: Uint32Array, lengths: read
     feeds[signature.positionIds.name] = new Tensor(signature.positionIds.type, positions, [batch, sequence]);
   }
   emptyCacheFeeds(signature, batch, feeds);
+  if (signature.logitsFrom) feeds[signature.logitsFrom] = allPositions;
   const outputs = await runSession(runner.session, feeds, runner.modelPath);
   return logitsAsFloat(outputs[signature.logits.name] as Tensor, runner);
 }
@@ -198,6 +201,7 @@ export class BatchForward {
       for (let i = 0; i < cache.length; i++) feeds[cache[i].input] = this.past[i];
       if (this.cacheBranchOn) feeds[signature.useCacheBranch!] = this.cacheBranchOn;
     }
+    if (signature.logitsFrom) feeds[signature.logitsFrom] = lastPosition;
     const outputs = await runSession(this.runner.session, feeds, this.runner.modelPath);
     if (this.runner.useCache) {
       const past = this.past ?? new Array<Tensor>(cache.length);
@@ -205,14 +209,16 @@ export class BatchForward {
       this.past = past;
     }
     const logits = outputs[signature.logits.name] as Tensor;
-    const stride = sequence * vocabSize;
+    // A sliced graph returns the last position only.
+    const positions = signature.logitsFrom ? 1 : sequence;
+    const stride = positions * vocabSize;
     if (logits.data.length !== batch * stride) {
-      throw new InferError('E_MODEL_SIGNATURE', `${this.runner.modelPath}: logits hold ${logits.data.length} values, expected batch ${batch} × sequence ${sequence} × vocabulary ${vocabSize}`);
+      throw new InferError('E_MODEL_SIGNATURE', `${this.runner.modelPath}: logits hold ${logits.data.length} values, expected batch ${batch} × sequence ${positions} × vocabulary ${vocabSize}`);
     }
-    const offset = (sequence - 1) * vocabSize;
+    const offset = (positions - 1) * vocabSize;
     if (logits.type === 'float32') {
       const data = logits.data as Float32Array;
-      if (batch === 1 && sequence === 1) return data;
+      if (batch === 1 && positions === 1) return data;
       for (let b = 0; b < batch; b++) this.lastLogits.set(data.subarray(b * stride + offset, b * stride + offset + vocabSize), b * vocabSize);
     } else {
       const data = logits.data as Uint16Array;

@@ -150,7 +150,7 @@ export async function loadModel(dir: string, options: LoadModelOptions = {}): Pr
   const config = folder.config;
   const heads = config.num_key_value_heads ?? config.num_attention_heads;
   const headDim = config.head_dim ?? (config.hidden_size && config.num_attention_heads ? config.hidden_size / config.num_attention_heads : undefined);
-  const runner: Runner = await openRunner(folder.modelPath, { threads: settings.threads, disableCache: !settings.useCache, heads, headDim });
+  const runner: Runner = await openRunner(folder.modelPath, { threads: settings.threads, disableCache: !settings.useCache, sliceLogits: settings.sliceLogits, heads, headDim });
   try {
     assertTokenizerFits(tokenizer, runner.vocabSize, { model: folder.modelPath });
   } catch (cause) {

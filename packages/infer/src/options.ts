@@ -12,6 +12,12 @@ export const loadModelOptionsSchema = z
     threads: z.number().int().positive().max(256).default(2),
     /** Use the graph's KV cache when it has one (default true); false recomputes every step. */
     useCache: z.boolean().default(true),
+    /**
+     * Compute logits only at the positions a call uses (default true): the graph is rewritten at
+     * load so that the output projection runs on the last position while generating. False runs
+     * the graph exactly as exported.
+     */
+    sliceLogits: z.boolean().default(true),
     /** A prompt longer than the context: refuse it ('error', default) or drop its oldest tokens ('truncate-left'). */
     promptOverflow: z.enum(promptOverflowModes).default('error'),
     /** Longest sequence (prompt + new tokens); default config.json max_position_embeddings, else 2048. */

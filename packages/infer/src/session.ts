@@ -12,7 +12,8 @@ export interface SessionSettings {
 /** onnxruntime's severity scale: 3 = errors only (warnings such as unused initializers stay quiet). */
 const quiet = 3 as const;
 
-export async function createSession(modelPath: string, settings: SessionSettings): Promise<InferenceSession> {
+/** `source`: the file, or the bytes of a rewritten graph (`modelPath` then names it in messages). */
+export async function createSession(source: string | Uint8Array, modelPath: string, settings: SessionSettings): Promise<InferenceSession> {
   // The process-wide logger is created with the first session; until then the default is warnings.
   if (env.logLevel === undefined || env.logLevel === 'warning') env.logLevel = 'error';
   const options: InferenceSession.SessionOptions = {
@@ -23,7 +24,7 @@ export async function createSession(modelPath: string, settings: SessionSettings
     logSeverityLevel: quiet,
   };
   try {
-    return await InferenceSession.create(modelPath, options);
+    return typeof source === 'string' ? await InferenceSession.create(source, options) : await InferenceSession.create(source, options);
   } catch (cause) {
     throw new InferError('E_MODEL_FORMAT', `${modelPath}: onnxruntime could not load the model (${firstLine(cause)}); check that the file is a complete ONNX graph`, { cause });
   }

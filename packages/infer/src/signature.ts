@@ -3,6 +3,7 @@
 // that returns each one grown by the new tokens, and the logits.
 import type { InferenceSession } from 'onnxruntime-node';
 import { InferError } from './errors.js';
+import { logitsFromInput } from './logits-slice.js';
 
 export type IdTensorType = 'int64' | 'int32';
 export type CacheTensorType = 'float32' | 'float16';
@@ -25,6 +26,8 @@ export interface ModelSignature {
   /** The boolean switch of merged decoder exports: false on the first run, true after. */
   useCacheBranch?: string;
   logits: { name: string; type: 'float32' | 'float16' };
+  /** The slice-start input of a graph rewritten by sliceLogitsGraph (−1: last position only, 0: all). */
+  logitsFrom?: string;
   /** The logits' last dimension when the graph states it. */
   vocabSize?: number;
 }
@@ -60,6 +63,7 @@ export function readSignature(session: Pick<InferenceSession, 'inputMetadata' | 
   let attentionMask: ModelSignature['attentionMask'];
   let positionIds: ModelSignature['positionIds'];
   let useCacheBranch: string | undefined;
+  let logitsFrom: string | undefined;
   const cache: CacheSlot[] = [];
   for (const input of inputs) {
     if (!input.isTensor) fail(`input ${input.name} is not a tensor`);
@@ -82,6 +86,8 @@ export function readSignature(session: Pick<InferenceSession, 'inputMetadata' | 
       cache.push({ input: name, output, type: type as CacheTensorType, heads: heads!, headDim: headDim! });
     } else if (name === 'use_cache_branch' && type === 'bool') {
       useCacheBranch = name;
+    } else if (name === logitsFromInput && type === 'int64') {
+      logitsFrom = name;
     } else {
       fail(`input ${name} is not one a causal LM runner knows how to feed`);
     }
@@ -93,5 +99,5 @@ export function readSignature(session: Pick<InferenceSession, 'inputMetadata' | 
     return fail(`logits must be float32 or float16 [batch, sequence, vocabulary], found ${logits.type} [${logits.shape.join(', ')}]`);
   }
   const vocabSize = typeof logits.shape[2] === 'number' ? logits.shape[2] : undefined;
-  return { inputIds, attentionMask, positionIds, cache, useCacheBranch, logits: { name: 'logits', type: logits.type }, vocabSize };
+  return { inputIds, attentionMask, positionIds, cache, useCacheBranch, logits: { name: 'logits', type: logits.type }, logitsFrom, vocabSize };
 }
