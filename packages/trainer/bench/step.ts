@@ -2,15 +2,17 @@
 // pass (loss only), the backward pass, the optimizer update (clip + AdamW) and the wait for
 // data, training tokens per second and achieved GFLOP/s (the FLOP count of
 // ../shared/bench/torch_step.py, so the two compare).
-// Run: npx tsx packages/trainer/bench/step.ts [--threads 2] [--steps 10] [--json out.json]
+// Run: npx tsx packages/trainer/bench/step.ts [--threads 2] [--steps 10] [--warmup 3] [--objective ce|kd] [--json out.json]
 import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { initializeBackend } from '../src/backend.js';
 import { openBatchStream } from '../src/batches.js';
 import type { ModelConfig } from '../src/config.js';
+import { createDistillationEngineObjective } from '../src/engine/distillation.js';
 import { TrainingEngine } from '../src/engine/engine.js';
 import { crossEntropyObjective, type EngineObjective } from '../src/engine/objective.js';
+import type { SoftTargets } from '../src/kd-divergence.js';
 import { TrainingSession } from '../src/engine/session.js';
 import { createModel } from '../src/model.js';
 import { splitWindows } from '../src/step.js';
@@ -29,6 +31,7 @@ export interface BenchSize {
 
 export interface BenchRow {
   size: string;
+  objective: string;
   engine: string;
   threads: number;
   parameters: number;
@@ -68,7 +71,27 @@ export interface BenchOptions {
   steps?: number;
   warmup?: number;
   threads?: number;
-  objective?: EngineObjective;
+  /** `kd`: distillation (α 0.5, τ 2, forward KL, tail as a bucket) on synthetic teacher rows of `teacherWidth` ids. */
+  objective?: 'ce' | 'kd';
+  teacherWidth?: number;
+}
+
+/** Teacher rows for the benchmark: `width` distinct-ish ids per row (some repeat), descending probabilities, 10% tail. */
+export function syntheticTargets(rows: number, width: number, vocab: number, seed: number): SoftTargets {
+  let state = seed;
+  const next = () => (state = (state * 1103515245 + 12345) % 2147483648);
+  const ids = new Int32Array(rows * width);
+  const probs = new Float32Array(rows * width);
+  for (let row = 0; row < rows; row++) {
+    let mass = 0;
+    for (let k = 0; k < width; k++) {
+      ids[row * width + k] = next() % vocab;
+      probs[row * width + k] = 1 / (k + 1);
+      mass += 1 / (k + 1);
+    }
+    for (let k = 0; k < width; k++) probs[row * width + k] *= 0.9 / mass;
+  }
+  return { rows, width, ids, probs, residual: new Float32Array(rows).fill(0.1), present: new Uint8Array(rows).fill(1) };
 }
 
 /** Measures each size for `steps` steps after `warmup` steps; returns one row per size. */
@@ -77,7 +100,9 @@ export async function benchTraining(options: BenchOptions = {}): Promise<BenchRo
   const steps = options.steps ?? 10;
   const warmup = options.warmup ?? 3;
   const threads = options.threads ?? 2;
-  const objective = options.objective ?? crossEntropyObjective;
+  const kd = options.objective === 'kd';
+  const objective = (kd ? createDistillationEngineObjective({ alpha: 0.5, temperature: 2, divergence: 'forward-kl', beta: 0.5 }) : crossEntropyObjective) as EngineObjective<SoftTargets>;
+  const teacherWidth = options.teacherWidth ?? 32;
   const rows: BenchRow[] = [];
   for (const size of options.sizes ?? defaultSizes) {
     const { hiddenSize, intermediateSize, layers, heads, vocabSize, batchSize, sequenceLength } = size;
@@ -97,9 +122,10 @@ export async function benchTraining(options: BenchOptions = {}): Promise<BenchRo
       const tokens = (await stream.next()).tokens.map((id) => id % vocabSize);
       const afterData = performance.now();
       const { inputs, labels } = splitWindows(tokens, batchSize, sequenceLength);
-      await forward.run(weights, inputs, { rows: batchSize * sequenceLength, labels, rowWeights: new Float32Array(batchSize * sequenceLength).fill(1) });
+      const targets = kd ? syntheticTargets(batchSize * sequenceLength, teacherWidth, vocabSize, step + 1) : undefined;
+      await forward.run(weights, inputs, { rows: batchSize * sequenceLength, labels, rowWeights: new Float32Array(batchSize * sequenceLength).fill(1), targets });
       const afterForward = performance.now();
-      const { gradients } = await engine.gradients([{ tokens }]);
+      const { gradients } = await engine.gradients([{ tokens, targets }]);
       const afterGradients = performance.now();
       engine.apply(gradients, 1e-3, engine.norm(gradients), 1);
       const end = performance.now();
@@ -118,6 +144,7 @@ export async function benchTraining(options: BenchOptions = {}): Promise<BenchRo
     const forwardMs = median(timings.forward);
     rows.push({
       size: size.name,
+      objective: objective.name,
       engine: 'onnxruntime',
       threads,
       parameters: [...engine.parameters.values()].reduce((sum, value) => sum + value.size, 0),
@@ -138,8 +165,8 @@ export async function benchTraining(options: BenchOptions = {}): Promise<BenchRo
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const { values } = parseArgs({ options: { threads: { type: 'string', default: '2' }, steps: { type: 'string', default: '10' }, json: { type: 'string' } } });
-  const rows = await benchTraining({ threads: Number(values.threads), steps: Number(values.steps) });
+  const { values } = parseArgs({ options: { threads: { type: 'string', default: '2' }, steps: { type: 'string', default: '10' }, objective: { type: 'string', default: 'ce' }, warmup: { type: 'string', default: '3' }, json: { type: 'string' } } });
+  const rows = await benchTraining({ threads: Number(values.threads), steps: Number(values.steps), warmup: Number(values.warmup), objective: values.objective === 'kd' ? 'kd' : 'ce' });
   if (values.json) await writeFile(values.json, JSON.stringify(rows, null, 1));
   console.table(rows.map((row) => Object.fromEntries(Object.entries(row).map(([key, value]) => [key, typeof value === 'number' && !Number.isInteger(value) ? Number(value.toFixed(1)) : value]))));
 }

@@ -35,6 +35,7 @@ const trainSchema = z.object({
   limit: z.coerce.number().int().min(1).optional(),
   tasks: z.array(z.enum(['text', 'code', 'classify', 'translate'])).optional(),
   backend: z.enum(['auto', 'wasm']),
+  threads: z.coerce.number().int().min(1).optional(),
   json: z.boolean().optional(),
 });
 export type TrainCommandOptions = z.infer<typeof trainSchema>;
@@ -68,6 +69,7 @@ function trainOptions(options: TrainCommandOptions): TrainOptionsInput {
     checkpointEvery: options.checkpointEvery,
     resume: options.resume ?? false,
     backend: options.backend,
+    threads: options.threads,
   };
 }
 
@@ -86,6 +88,7 @@ export async function runTrain(options: TrainCommandOptions, log: (line: string)
       signal: controller.signal,
       onStart: (info) => {
         log(info.backend.description);
+        log(info.engine.description);
         log(
           `model: ${info.parameters.toLocaleString('en-US')} parameters (d=${info.config.hiddenSize}, ${info.config.layers} layers, ${info.config.heads} heads, vocab ${info.config.vocabSize}); ` +
             `corpus: ${info.corpusTokens.toLocaleString('en-US')} tokens; ${info.startStep > 0 ? `resuming at step ${info.startStep}` : 'starting at step 0'}`,
@@ -138,6 +141,7 @@ export function trainCommand(): Command {
     .option('--limit <n>', 'train on the first n documents only', integerOption('--limit', { min: 1 }))
     .option('--tasks <tasks...>', 'train on these tasks only (text code classify translate)')
     .addOption(new Option('--backend <name>', 'auto: @tensorflow/tfjs-node when installed, else wasm').choices(['auto', 'wasm']).default('auto'))
+    .option('--threads <n>', "onnxruntime threads of the training step (default: the checkpoint's on --resume, else all cores)", integerOption('--threads', { min: 1 }))
     .option('--json', 'print the summary as one JSON object')
     .addHelpText(
       'after',
