@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { initializeBackend } from './backend.js';
 import { verifyChecksums, writeChecksums } from './checkpoint-checksums.js';
 import type { CheckpointHealth } from './checkpoint-health.js';
+import type { RunSettings } from './run-settings.js';
 import type { ModelConfig } from './config.js';
 import { TrainerError } from './errors.js';
 import { modelFromWeights, type LanguageModel } from './model.js';
@@ -16,21 +17,7 @@ import { readSafetensors, writeSafetensors, type StoredTensor } from './safetens
 
 export const checkpointFormatVersion = 1;
 
-/** What a run was started with; a resume must match it. */
-export interface RunSettings {
-  objective: string;
-  /** The engine and its intra-op threads (results are bit-reproducible for a given count). */
-  engine?: string;
-  threads?: number;
-  batchSize: number;
-  sequenceLength: number;
-  accumulate: number;
-  steps: number;
-  seed: number;
-  corpus: string;
-  tasks?: string[];
-  limit?: number;
-}
+export type { RunSettings } from './run-settings.js';
 
 export interface CheckpointState {
   formatVersion: number;

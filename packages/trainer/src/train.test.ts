@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -70,6 +70,45 @@ describe('train (objective ce)', () => {
     finalResumed.model.dispose();
     // Only the finished checkpoint remains: no partial or previous folders.
     expect((await readdir(out)).sort()).toEqual(['checkpoint']);
+  });
+
+  it('a resume with another corpus, learning rate, schedule, model shape or tokenizer is refused, naming the setting and both values', async () => {
+    const out = await freshFolder();
+    const controller = new AbortController();
+    const first = await train({ ...base(out), steps: 4 }, { signal: controller.signal, onProgress: (progress) => progress.step === 1 && controller.abort() });
+    expect(first.stopped).toBe(true);
+    const resumeWith = (changes: Partial<TrainOptionsInput>) => train({ ...base(out), steps: 4, resume: true, ...changes }).catch((caught) => caught);
+
+    const inputs = await freshFolder();
+    const lines = (await readFile(devCorpus, 'utf8')).split('\n');
+    const edited = join(inputs, 'edited.jsonl');
+    await writeFile(edited, [lines[1], lines[0], ...lines.slice(2)].join('\n'));
+    // Another tokenizer file: the same tokens with one more added token.
+    const otherTokenizer = join(inputs, 'tokenizer.json');
+    const tokenizerJson = JSON.parse(await readFile(teacherTokenizer, 'utf8'));
+    tokenizerJson.added_tokens.push({ id: 32000, content: '<extra>', single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });
+    await writeFile(otherTokenizer, JSON.stringify(tokenizerJson));
+    const refusals: [Partial<TrainOptionsInput>, RegExp][] = [
+      [{ corpus: edited }, /corpus content \(sha256\): the run recorded "[0-9a-f]{64}", this resume gives "[0-9a-f]{64}"/],
+      [{ learningRate: 2e-2 }, /learningRate: the run recorded 0\.01, this resume gives 0\.02/],
+      [{ warmupSteps: 3 }, /warmupSteps: the run recorded 2, this resume gives 3/],
+      [{ model: { ...base(out).model, hiddenSize: 64 } }, /model: the run recorded .*"hiddenSize":32.*, this resume gives .*"hiddenSize":64/],
+      [{ tokenizer: otherTokenizer }, /tokenizer \(sha256\): the run recorded/],
+      [{ seed: 6 }, /seed: the run recorded 5, this resume gives 6/],
+    ];
+    for (const [changes, message] of refusals) {
+      const refused = await resumeWith(changes);
+      expect(refused.code, JSON.stringify(changes)).toBe('E_CHECKPOINT');
+      expect(refused.message).toMatch(message);
+    }
+    // The same content under another path resumes; the recorded path stays the original one.
+    const moved = join(inputs, 'moved.jsonl');
+    await writeFile(moved, await readFile(devCorpus));
+    const resumed = await resumeWith({ corpus: moved });
+    expect(resumed.step).toBe(4);
+    const saved = await loadCheckpoint(out);
+    expect(saved.state.settings.corpus).toBe(devCorpus);
+    saved.model.dispose();
   });
 
   it('stops on a non-finite loss, names the step and keeps only a checkpoint written before the divergence', async () => {

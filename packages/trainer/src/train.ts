@@ -9,7 +9,8 @@ import { z } from 'zod';
 import type { CorpusTask } from '@kd/teacher';
 import { initializeBackend, type BackendInfo } from './backend.js';
 import { openBatchStream, type BatchStream } from './batches.js';
-import { checkpointPath, findCheckpoint, loadCheckpoint, saveCheckpoint, type RunSettings } from './checkpoint.js';
+import { checkpointPath, findCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { assertSameSettings, corpusFingerprint, sha256OfPath, type RunSettings } from './run-settings.js';
 import { assessHealth, nonFiniteMessage, type CheckpointHealth } from './checkpoint-health.js';
 import { resolveModelConfig, type ModelConfig } from './config.js';
 import { TrainerError } from './errors.js';
@@ -105,7 +106,7 @@ function parseOptions(input: TrainOptionsInput): TrainSettings {
   return parsed.data;
 }
 
-function runSettings(options: TrainSettings, threads: number): RunSettings {
+async function runSettings(options: TrainSettings, threads: number): Promise<RunSettings> {
   return {
     objective: options.objective,
     engine: 'onnxruntime',
@@ -118,15 +119,17 @@ function runSettings(options: TrainSettings, threads: number): RunSettings {
     corpus: options.corpus,
     tasks: options.tasks,
     limit: options.limit,
+    corpusSha256: await corpusFingerprint(options.corpus),
+    tokenizerSha256: await sha256OfPath(options.tokenizer).catch((cause) => {
+      throw new TrainerError('E_TOKENIZER', `${options.tokenizer}: cannot read the tokenizer (${(cause as Error).message})`, { cause });
+    }),
+    model: { ...options.model },
+    learningRate: options.learningRate,
+    minimumLearningRateRatio: options.minimumLearningRateRatio,
+    warmupSteps: options.warmupSteps,
+    weightDecay: options.weightDecay,
+    clip: options.clip,
   };
-}
-
-function sameSettings(a: RunSettings, b: RunSettings): string | undefined {
-  for (const key of ['objective', 'engine', 'threads', 'batchSize', 'sequenceLength', 'accumulate', 'steps', 'seed', 'limit'] as const) {
-    if (a[key] !== b[key]) return `${key} is ${String(b[key])} now but was ${String(a[key])}`;
-  }
-  if (JSON.stringify(a.tasks ?? null) !== JSON.stringify(b.tasks ?? null)) return 'tasks differ';
-  return undefined;
 }
 
 /** Trains a student; resumes exactly from the run folder's checkpoint when `resume` is set. */
@@ -149,16 +152,20 @@ export async function train(input: TrainOptionsInput, hooks: TrainHooks = {}): P
   let tokenizerPath = options.tokenizer;
   let optimizerState: Map<string, Float32Array> | undefined;
   let keptHealth: CheckpointHealth | undefined;
-  let settings = runSettings(options, options.threads ?? availableParallelism());
+  let settings: RunSettings;
   if (existing) {
     const loaded = await loadCheckpoint(existing);
+    const recorded = loaded.state.settings;
     // The thread count is part of what makes a resumed run equal an uninterrupted one.
-    settings = runSettings(options, options.threads ?? loaded.state.settings.threads ?? availableParallelism());
-    const mismatch = sameSettings(loaded.state.settings, settings);
-    if (mismatch) {
+    settings = await runSettings(options, options.threads ?? recorded.threads ?? availableParallelism());
+    try {
+      assertSameSettings(options.out, recorded, settings);
+    } catch (error) {
       loaded.model.dispose();
-      throw new TrainerError('E_CHECKPOINT', `cannot resume ${options.out}: ${mismatch}; resume with the settings the run started with`);
+      throw error;
     }
+    // The recorded corpus path stays: the content is what was compared.
+    settings = { ...settings, corpus: recorded.corpus };
     model = loaded.model;
     losses = loaded.state.losses;
     startStep = loaded.state.step;
@@ -167,6 +174,7 @@ export async function train(input: TrainOptionsInput, hooks: TrainHooks = {}): P
     tokenizerPath = loaded.tokenizerPath;
     keptHealth = loaded.state.health;
   } else {
+    settings = await runSettings(options, options.threads ?? availableParallelism());
     const special = await readSpecialTokens(options.tokenizer);
     let vocabSize: number;
     try {
