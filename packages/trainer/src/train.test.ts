@@ -57,7 +57,7 @@ describe('train (objective ce)', () => {
     await expect(train({ ...base(out), resume: true, batchSize: 3 })).rejects.toMatchObject({ code: 'E_CHECKPOINT' });
     // Another thread count would not reproduce the uninterrupted run bit for bit.
     expect(saved.state.settings).toMatchObject({ engine: 'onnxruntime', threads: 2 });
-    await expect(train({ ...base(out), resume: true, threads: 1 })).rejects.toThrow(/threads is 1 now but was 2/);
+    await expect(train({ ...base(out), resume: true, threads: 1 })).rejects.toThrow(/threads: the run recorded 2, this resume gives 1/);
 
     const resumed = await train({ ...base(out), resume: true });
     expect(resumed.step).toBe(6);
