@@ -64,8 +64,20 @@ describe('exportModel', () => {
     }
     const hfConfig = JSON.parse(await readFile(join(exportDir, 'config.json'), 'utf8'));
     expect(hfConfig).toMatchObject({ model_type: 'llama', architectures: ['LlamaForCausalLM'], hidden_size: 32, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2, head_dim: 8, vocab_size: 32000, tie_word_embeddings: true, bos_token_id: 1, eos_token_id: 2 });
+    expect(hfConfig.transformers_version).toMatch(/^\d+\.\d+\.\d+$/);
     const tokenizerConfig = JSON.parse(await readFile(join(exportDir, 'tokenizer_config.json'), 'utf8'));
-    expect(tokenizerConfig).toMatchObject({ bos_token: '<s>', eos_token: '</s>', unk_token: '<unk>' });
+    expect(tokenizerConfig).toMatchObject({ bos_token: '<s>', eos_token: '</s>', unk_token: '<unk>', padding_side: 'left', add_bos_token: true, add_eos_token: false });
+    expect(tokenizerConfig.added_tokens_decoder).toMatchObject({
+      '0': { content: '<unk>', special: true, lstrip: false, rstrip: false, normalized: false, single_word: false },
+      '1': { content: '<s>', special: true },
+      '2': { content: '</s>', special: true },
+    });
+    const specialTokensMap = JSON.parse(await readFile(join(exportDir, 'special_tokens_map.json'), 'utf8'));
+    expect(specialTokensMap).toEqual({
+      bos_token: { content: '<s>', lstrip: false, normalized: false, rstrip: false, single_word: false },
+      eos_token: { content: '</s>', lstrip: false, normalized: false, rstrip: false, single_word: false },
+      unk_token: { content: '<unk>', lstrip: false, normalized: false, rstrip: false, single_word: false },
+    });
     const { tensors } = await readSafetensors(join(exportDir, 'model.safetensors'));
     expect(tensors.get('model.layers.0.self_attn.k_proj.weight')!.shape).toEqual([16, 32]);
     expect(tensors.get('model.layers.1.mlp.down_proj.weight')!.shape).toEqual([32, 64]);
@@ -105,6 +117,8 @@ describe('exportModel', () => {
     env.allowRemoteModels = false;
     env.localModelPath = dirname(exportDir) + '/';
     const tokenizer = await AutoTokenizer.from_pretrained(basename(exportDir));
+    // Batched generation needs left padding; transformers.js takes the side from tokenizer_config.json.
+    expect(tokenizer.padding_side).toBe('left');
     const generator = await AutoModelForCausalLM.from_pretrained(basename(exportDir), { dtype: 'fp32' });
     const inputs = tokenizer('We the people');
     const promptIds = Array.from(inputs.input_ids.data as BigInt64Array, Number);

@@ -1,7 +1,7 @@
 // Export of a trained student as a folder in the onnx-community layout that Hugging Face
 // tools load like any Llama: onnx/model.onnx (with a KV cache), model.safetensors with
 // Hugging Face parameter names and layout, config.json, generation_config.json,
-// tokenizer.json + tokenizer_config.json, and the task prompt templates.
+// tokenizer.json + tokenizer_config.json + special_tokens_map.json, and the task prompt templates.
 import { copyFile, mkdir, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { ModelConfig } from './config.js';
@@ -12,6 +12,7 @@ import type { LanguageModel } from './model.js';
 import { buildOnnxModel } from './onnx-export.js';
 import { encodeSafetensors, type StoredTensor } from './safetensors.js';
 import { readSpecialTokens } from './special-tokens.js';
+import { tokenizerFiles, transformersVersion } from './tokenizer-files.js';
 
 /** The prompt templates of the four corpus tasks, as the student was trained on them. */
 export const taskTemplates = {
@@ -94,6 +95,7 @@ function huggingFaceConfig(config: ModelConfig): Record<string, unknown> {
     bos_token_id: config.bosTokenId ?? null,
     eos_token_id: config.eosTokenId ?? null,
     pad_token_id: config.padTokenId ?? null,
+    transformers_version: transformersVersion,
   };
 }
 
@@ -137,25 +139,12 @@ export async function exportModel(source: string | LanguageModel, outDir: string
     await writeFile(join(partial, 'config.json'), JSON.stringify(huggingFaceConfig(config), null, 2));
     await writeFile(
       join(partial, 'generation_config.json'),
-      JSON.stringify({ bos_token_id: config.bosTokenId ?? null, eos_token_id: config.eosTokenId ?? null, pad_token_id: config.padTokenId ?? null, do_sample: false }, null, 2),
+      JSON.stringify({ bos_token_id: config.bosTokenId ?? null, eos_token_id: config.eosTokenId ?? null, pad_token_id: config.padTokenId ?? null, do_sample: false, transformers_version: transformersVersion }, null, 2),
     );
     await copyFile(tokenizerPath, join(partial, 'tokenizer.json'));
-    await writeFile(
-      join(partial, 'tokenizer_config.json'),
-      JSON.stringify(
-        {
-          tokenizer_class: 'PreTrainedTokenizerFast',
-          bos_token: special.bos?.content ?? null,
-          eos_token: special.eos?.content ?? null,
-          unk_token: special.unk?.content ?? null,
-          pad_token: special.pad?.content ?? null,
-          model_max_length: config.maxPositions,
-          clean_up_tokenization_spaces: false,
-        },
-        null,
-        2,
-      ),
-    );
+    const { tokenizerConfig, specialTokensMap } = await tokenizerFiles(tokenizerPath, special, config.maxPositions);
+    await writeFile(join(partial, 'tokenizer_config.json'), JSON.stringify(tokenizerConfig, null, 2));
+    await writeFile(join(partial, 'special_tokens_map.json'), JSON.stringify(specialTokensMap, null, 2));
     await writeFile(join(partial, 'templates.json'), JSON.stringify(taskTemplates, null, 2));
     const marker = await writeExportMarker(partial);
     await replaceExport(partial, outDir, state);
