@@ -115,7 +115,7 @@ export async function benchTraining(options: BenchOptions = {}): Promise<BenchRo
     const weights = new Map([...engine.parameters].map(([name, parameter]) => [name, parameter.dataSync()]));
     // Data: the real worker over the real corpus (teacher tokenizer); token ids folded into the
     // benchmark vocabulary, since only the wait matters here.
-    const stream = await openBatchStream({ corpus: trainCorpus, limit: 2000, tokenizerPath: teacherTokenizer, sequenceLength, batchSize, seed: 1, startPosition: 0, bosId: 1, eosId: 2 });
+    const stream = await openBatchStream({ corpus: trainCorpus, limit: 300, tokenizerPath: teacherTokenizer, sequenceLength, batchSize, seed: 1, startPosition: 0, bosId: 1, eosId: 2 });
     const timings = { forward: [] as number[], gradients: [] as number[], optimizer: [] as number[], data: [] as number[], step: [] as number[] };
     for (let step = 0; step < warmup + steps; step++) {
       const stepStart = performance.now();
