@@ -12,6 +12,7 @@ export type ServerErrorCode =
   | 'E_UNSUPPORTED_MEDIA_TYPE'
   | 'E_UNAUTHORIZED'
   | 'E_NOT_FOUND'
+  | 'E_BAD_HOST'
   | 'E_METHOD_NOT_ALLOWED'
   | 'E_MODEL_NOT_FOUND'
   | 'E_PROMPT_TOO_LONG'
@@ -42,6 +43,7 @@ const statusOf: Record<ServerErrorCode, number> = {
   E_UNSUPPORTED_MEDIA_TYPE: 415,
   E_UNAUTHORIZED: 401,
   E_NOT_FOUND: 404,
+  E_BAD_HOST: 421,
   E_METHOD_NOT_ALLOWED: 405,
   E_MODEL_NOT_FOUND: 404,
   E_PROMPT_TOO_LONG: 400,

@@ -70,7 +70,7 @@ describe('fuzzing', () => {
     };
     // Slow bodies and raw garbage run beside the stream of ordinary requests.
     const slow = Array.from({ length: 8 }, () =>
-      raw(url, `POST /v1/generate HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${fuzzApiKey}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"model":`, true).then((status) => count('slow-body', status)),
+      raw(url, `POST /v1/generate HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${fuzzApiKey}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"model":`, true).then((status) => count('slow-body', status)),
     );
     const garbage = Array.from({ length: 40 }, (_, i) => {
       const bytes = i % 2 === 0 ? Buffer.from(Array.from({ length: 64 }, () => Math.floor(next() * 256))) : `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`;

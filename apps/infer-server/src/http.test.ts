@@ -217,6 +217,24 @@ describe('limits and lifecycle', () => {
     expect(result.json.error.code).toBe('E_SHUTTING_DOWN');
   });
 
+  it('refuses requests addressed to another host name while bound to loopback', async () => {
+    const server = await testServer();
+    try {
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = httpRequest(`${server.url}/v1/models`, { headers: { Host: 'rebound.example:8080' } }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('error', reject);
+        req.end();
+      });
+      expect(status).toBe(421);
+      expect((await fetch(`${server.url}/v1/models`)).status).toBe(200);
+    } finally {
+      await server.stop();
+    }
+  });
+
   it('keeps stack traces and paths out of responses to malformed HTTP', async () => {
     const server = await testServer();
     try {

@@ -79,8 +79,16 @@ export async function startServer(input: ServerOptionsInput, log: (line: string)
     };
   };
 
+  // Bound to loopback, the server answers only requests addressed to loopback: a web page whose
+  // domain was re-pointed at 127.0.0.1 (DNS rebinding) sends its own name as Host and is refused.
+  const loopbackOnly = ['127.0.0.1', 'localhost', '::1'].includes(options.host);
+  const loopbackHost = /^(?:127\.0\.0\.1|localhost|\[::1\])(?::\d+)?$/i;
+
   async function handle(request: IncomingMessage, response: ServerResponse, routeName: (name: string) => void): Promise<void> {
     for (const [key, value] of Object.entries({ ...baseHeaders, ...corsHeaders(request) })) response.setHeader(key, value);
+    if (loopbackOnly && !loopbackHost.test(request.headers.host ?? '')) {
+      throw new ServerError('E_BAD_HOST', 'this server answers only requests addressed to 127.0.0.1 or localhost; start it with --host to serve other names');
+    }
     const path = (request.url ?? '/').split('?', 1)[0];
     const route = routes.get(path);
     if (!route) throw new ServerError('E_NOT_FOUND', `no endpoint ${request.method} ${path.slice(0, 200)}; GET /openapi.json lists them`);
