@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { datasetStats, openDataset, openDatasetWriter } from '@kd/codec-parquet';
 import { klFullToSparse, keptCount, rowAt, softmax, SparseRowsBuilder, type CompressionSpec, type LabelledDocument } from '@kd/compress';
-import { loadTeacher, readCorpus } from '@kd/teacher';
+import { loadTeacher } from '@kd/teacher';
+import { readCorpus } from '@kd/text';
 import { machine, table, type SectionResult } from './report.js';
 
 const settings: { name: string; spec: CompressionSpec }[] = [

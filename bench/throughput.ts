@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDatasetWriter } from '@kd/codec-parquet';
 import type { CompressionSpec } from '@kd/compress';
-import { loadTeacher, readCorpus } from '@kd/teacher';
+import { loadTeacher } from '@kd/teacher';
+import { readCorpus } from '@kd/text';
 import { benchTeacher } from '../packages/teacher/bench/throughput.js';
 import { machine, table, type SectionResult } from './report.js';
 
@@ -29,7 +30,7 @@ async function labelAndWrite(teacherDir: string, corpusPath: string, maxTokens: 
     let counted = 0;
     for await (const document of readCorpus(corpusPath)) {
       if (counted >= maxTokens) break;
-      counted += (await teacher.tokenizer.encode(document.text)).ids.length + 2;
+      counted += (await teacher.tokenizer.frame(document.text)).ids.length;
       documents.push(document);
     }
     const started = performance.now();

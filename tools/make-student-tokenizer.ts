@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { readCorpus } from '../packages/teacher/src/corpus.js';
+import { readCorpus } from '../packages/text/src/corpus.js';
 
 // The binding is a dependency of @kd/vocab-align, not of the repository root.
 const requireFromAlign = createRequire(new URL('../packages/vocab-align/package.json', import.meta.url));

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { openDataset } from '@kd/codec-parquet';
-import { readCorpus } from '@kd/teacher';
+import { readCorpus } from '@kd/text';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { devCorpus, kd, teacherDir } from './harness.js';
 

@@ -5,7 +5,7 @@
 // Run: cd packages/teacher && npx tsx bench/throughput.ts [maxTokens]
 import type { CompressionSpec } from '@kd/compress';
 import { packBatches } from '../src/batches.js';
-import { readCorpus, type CorpusDocument } from '../src/corpus.js';
+import { readCorpus, type CorpusDocument } from '@kd/text';
 import { loadTeacher } from '../src/teacher.js';
 import { devCorpus, teacherDir } from '../src/test-fixtures.js';
 
@@ -20,15 +20,14 @@ export async function benchTeacher(options: { teacherDir: string; corpusPath: st
   const teacher = await loadTeacher(options.teacherDir);
   try {
     const window = Math.min(teacher.contextLength, 256);
-    const batchOptions = { batchSize: 8, window, stride: window / 2, padId: teacher.tokenizer.eosId ?? 0 };
+    const batchOptions = { batchSize: 8, window, stride: window / 2, padId: teacher.tokenizer.roles.eos ?? 0 };
     // Tokenize up front for the raw pass only: the label pass tokenizes as part of its work.
     const documents: CorpusDocument[] = [];
     const tokenized: { tokenIds: Uint32Array }[] = [];
     let tokens = 0;
     for await (const document of readCorpus(options.corpusPath)) {
       if (tokens >= options.maxTokens) break;
-      const { ids } = await teacher.tokenizer.encode(document.text);
-      const tokenIds = Uint32Array.of(teacher.tokenizer.bosId ?? 0, ...ids, teacher.tokenizer.eosId ?? 0);
+      const { ids: tokenIds } = await teacher.tokenizer.frame(document.text);
       documents.push(document);
       tokenized.push({ tokenIds });
       tokens += tokenIds.length;

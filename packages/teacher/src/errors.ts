@@ -9,9 +9,6 @@ export type TeacherErrorCode =
   | 'E_MODEL_FORMAT'
   /** onnxruntime failed while running the model (a shape or index the graph rejects). */
   | 'E_MODEL_RUN'
-  | 'E_TOKENIZER_FORMAT'
-  | 'E_CORPUS_NOT_FOUND'
-  | 'E_CORPUS_FORMAT'
   | 'E_OPTIONS';
 
 export class TeacherError extends Error {

@@ -31,7 +31,7 @@ function expectRowsMatchTable(rows: SparseRows, ids: number[], temperature: numb
 
 describe('fast path on built models', () => {
   it('drives int32 ids and fp16 logits, applying the temperature inside the graph', async () => {
-    const dir = await teacherFolder(tableModel({ vocab, idsType: 'int32', logitsType: 'float16' }));
+    const dir = await teacherFolder(tableModel({ vocab, idsType: 'int32', logitsType: 'float16' }), vocab);
     folders.push(dir);
     const teacher = await loadTeacher(dir, { temperature: 1.5, threads: 1 });
     try {
@@ -50,7 +50,7 @@ describe('fast path on built models', () => {
   });
 
   it('drives int64 ids and fp32 logits, batching windows of several documents', async () => {
-    const dir = await teacherFolder(tableModel({ vocab, idsType: 'int64', logitsType: 'float32' }));
+    const dir = await teacherFolder(tableModel({ vocab, idsType: 'int64', logitsType: 'float32' }), vocab);
     folders.push(dir);
     const teacher = await loadTeacher(dir, { threads: 1 });
     try {
@@ -63,7 +63,7 @@ describe('fast path on built models', () => {
   });
 
   it('refuses a spec that needs more candidates than topK allows, and ids outside the vocabulary', async () => {
-    const dir = await teacherFolder(tableModel({ vocab }));
+    const dir = await teacherFolder(tableModel({ vocab }), vocab);
     folders.push(dir);
     const teacher = await loadTeacher(dir, { topK: 4, threads: 1 });
     try {

@@ -1,6 +1,6 @@
 import { rowAt, softmax } from '@kd/compress';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readCorpus, type CorpusDocument } from './corpus.js';
+import { readCorpus, type CorpusDocument } from '@kd/text';
 import { loadTeacher, type Teacher } from './teacher.js';
 import { devCorpus, tinyWithPastDir } from './test-fixtures.js';
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { rowAt, sliceRows, softmax, type SparseRows } from '@kd/compress';
 import { expectSameRows } from '@kd/compress/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readCorpus, type CorpusDocument } from './corpus.js';
+import { readCorpus, type CorpusDocument } from '@kd/text';
 import { loadTeacher, type Teacher } from './teacher.js';
 import { devCorpus, teacherDir } from './test-fixtures.js';
 

@@ -6,15 +6,13 @@ import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { validateSpec, type CompressionSpec, type LabelledDocument, type SparseRows } from '@kd/compress';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
+import { assertTokenizerFits, loadTokenizer, type CorpusDocument, type Tokenizer } from '@kd/text';
 import { z } from 'zod';
-import type { CorpusDocument } from './corpus.js';
 import { TeacherError } from './errors.js';
 import { buildFeeds, type PaddedBatch } from './feeds.js';
 import { appendTopK, decodeModel, type GraphSampling } from './graph.js';
-import { sha256File } from './hash.js';
 import { labelTokenized, type LabelOptions, type LabelSettings, type TopKRunner } from './label.js';
 import { readSignature, type ModelSignature } from './signature.js';
-import { loadTokenizer, type TeacherTokenizer } from './tokenizer.js';
 import { checkWindowOptions } from './windows.js';
 
 export interface LoadTeacherOptions {
@@ -27,6 +25,8 @@ export interface LoadTeacherOptions {
   topK?: number;
   /** onnxruntime intra-op threads (default 2). */
   threads?: number;
+  /** Logits beyond the tokenizer's vocabulary accepted as embedding padding (default 1024); more means the tokenizer is another model's. */
+  maxVocabPadding?: number;
 }
 
 export type TokenIdArray = Int32Array | BigInt64Array;
@@ -42,7 +42,8 @@ export interface Teacher {
   readonly contextLength: number;
   readonly temperature: number;
   readonly signature: ModelSignature;
-  readonly tokenizer: TeacherTokenizer;
+  /** The teacher's tokenizer (from @kd/text): its roles frame every labelled document. */
+  readonly tokenizer: Tokenizer;
   /** Tokenizes (BOS + tokens + EOS), windows, batches and labels documents; yields them in input order. */
   label(documents: AsyncIterable<CorpusDocument> | Iterable<CorpusDocument>, options: LabelOptions): AsyncGenerator<LabelledDocument>;
   /** Labels exactly these ids (no BOS or EOS added): row t is the distribution after ids[0..t]. */
@@ -55,8 +56,7 @@ export interface Teacher {
 const configSchema = z
   .object({
     max_position_embeddings: z.number().int().positive().optional(),
-    bos_token_id: z.union([z.number().int(), z.array(z.number().int())]).nullable().optional(),
-    eos_token_id: z.union([z.number().int(), z.array(z.number().int())]).nullable().optional(),
+    vocab_size: z.number().int().positive().optional(),
     num_attention_heads: z.number().int().positive().optional(),
     num_key_value_heads: z.number().int().positive().optional(),
     hidden_size: z.number().int().positive().optional(),
@@ -89,11 +89,6 @@ async function readConfig(dir: string): Promise<ModelConfig> {
     throw new TeacherError('E_MODEL_FORMAT', `${path}: ${issue?.path.join('.')}: ${issue?.message}; expected a Hugging Face config.json`);
   }
   return parsed.data;
-}
-
-function firstId(value: number | number[] | null | undefined): number | undefined {
-  if (value === null || value === undefined) return undefined;
-  return Array.isArray(value) ? value[0] : value;
 }
 
 function checkPositive(name: string, value: number, integer: boolean): void {
@@ -147,8 +142,10 @@ export async function loadTeacher(dir: string, options: LoadTeacherOptions = {})
     throw new TeacherError('E_TOKENIZER_NOT_FOUND', `no tokenizer.json in ${dir}; save the teacher's tokenizer there (tokenizer.save_pretrained)`);
   }
   const config = await readConfig(dir);
-  const tokenizer = loadTokenizer(tokenizerPath, { bosId: firstId(config.bos_token_id), eosId: firstId(config.eos_token_id) });
-  const tokenizerSha256 = await sha256File(tokenizerPath);
+  // Document roles come from the tokenizer's own files (@kd/text), the source every package
+  // that reads these rows uses, not from the model's config.json.
+  const tokenizer = await loadTokenizer(tokenizerPath);
+  const tokenizerSha256 = tokenizer.sha256;
 
   // The graph is decoded from bytes already in memory, so hashing them there costs no extra read.
   const modelBytes = await readFile(modelPath);
@@ -157,7 +154,10 @@ export async function loadTeacher(dir: string, options: LoadTeacherOptions = {})
   const heads = config.num_key_value_heads ?? config.num_attention_heads;
   const headDim = config.head_dim ?? (config.hidden_size && config.num_attention_heads ? config.hidden_size / config.num_attention_heads : undefined);
   const signature = readSignature(model, modelPath, { heads, headDim });
-  const vocabSize = signature.vocabSize ?? tokenizer.vocabSize;
+  // Refused before any session is built: ids beyond the logits would label nonsense.
+  const logitsWidth = signature.vocabSize ?? config.vocab_size;
+  if (logitsWidth !== undefined) assertTokenizerFits(tokenizer, logitsWidth, { model: modelPath, maxPadding: options.maxVocabPadding });
+  const vocabSize = logitsWidth ?? tokenizer.vocabSize;
   const contextLength = config.max_position_embeddings ?? defaultContextLength;
   const fast = appendTopK(model, signature, temperature, modelPath);
 
@@ -226,7 +226,7 @@ export async function loadTeacher(dir: string, options: LoadTeacherOptions = {})
     const batchSize = labelOptions.batchSize ?? 8;
     checkWindowOptions(window, stride, contextLength);
     checkPositive('batchSize', batchSize, true);
-    return { spec, k: Math.min(spec.mode === 'sampled' ? needed : k, vocabSize), vocabSize, window, stride, batchSize, padId: tokenizer.eosId ?? 0, onBatch: labelOptions.onBatch };
+    return { spec, k: Math.min(spec.mode === 'sampled' ? needed : k, vocabSize), vocabSize, window, stride, batchSize, padId: tokenizer.roles.eos ?? 0, onBatch: labelOptions.onBatch };
   };
 
   let closed = false;
@@ -248,21 +248,8 @@ export async function loadTeacher(dir: string, options: LoadTeacherOptions = {})
       const settings = settingsFor(labelOptions);
       async function* tokenized() {
         for await (const document of documents) {
-          const encoded = await tokenizer.encode(document.text);
-          const bos = tokenizer.bosId === undefined ? 0 : 1;
-          const eos = tokenizer.eosId === undefined ? 0 : 1;
-          const length = encoded.ids.length + bos + eos;
-          const tokenIds = new Uint32Array(length);
-          const offsets = new Uint32Array(2 * length);
-          // BOS and EOS cover no text: empty spans at the start and the end.
-          if (bos) tokenIds[0] = tokenizer.bosId!;
-          tokenIds.set(encoded.ids, bos);
-          offsets.set(encoded.offsets, 2 * bos);
-          if (eos) {
-            tokenIds[length - 1] = tokenizer.eosId!;
-            offsets[2 * length - 2] = document.text.length;
-            offsets[2 * length - 1] = document.text.length;
-          }
+          // BOS + tokens + EOS, the markers on empty spans at the start and the end.
+          const { ids: tokenIds, offsets } = await tokenizer.frame(document.text);
           yield { source: document, tokenIds, offsets };
         }
       }

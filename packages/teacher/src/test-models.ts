@@ -65,10 +65,27 @@ export function tableModel(options: TableModelOptions): Uint8Array {
   return onnx.ModelProto.encode(model).finish();
 }
 
-/** A teacher folder holding `model` and the fixture tokenizer. */
-export async function teacherFolder(model: Uint8Array): Promise<string> {
+/** A word-level tokenizer.json of `vocab` tokens `t0 … t{vocab−1}`: one that fits a table model. */
+export function wordTokenizerJson(vocab: number): string {
+  const entries = Object.fromEntries(Array.from({ length: vocab }, (_, id) => [`t${id}`, id]));
+  return JSON.stringify({
+    version: '1.0',
+    truncation: null,
+    padding: null,
+    added_tokens: [],
+    normalizer: null,
+    pre_tokenizer: { type: 'Whitespace' },
+    post_processor: null,
+    decoder: null,
+    model: { type: 'WordLevel', vocab: entries, unk_token: 't0' },
+  });
+}
+
+/** A teacher folder holding `model` and a tokenizer: a word-level one of `vocab` tokens, else the fixture's. */
+export async function teacherFolder(model: Uint8Array, vocab?: number): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'kd-teacher-'));
   await writeFile(join(dir, 'model.onnx'), model);
-  await copyFile(join(teacherDir, 'tokenizer.json'), join(dir, 'tokenizer.json'));
+  if (vocab === undefined) await copyFile(join(teacherDir, 'tokenizer.json'), join(dir, 'tokenizer.json'));
+  else await writeFile(join(dir, 'tokenizer.json'), wordTokenizerJson(vocab));
   return dir;
 }

@@ -11,7 +11,7 @@ export {
 } from './tokenizer.js';
 export { specialTokenRoles, type RoleChoice, type RoleSource, type SpecialTokenRole, type SpecialTokenRoles } from './roles.js';
 export type { TokenizerFamily } from './normalize.js';
-export { assertTokenizerFits, type VocabularyFitContext } from './vocabulary-check.js';
+export { assertTokenizerFits, defaultMaxVocabPadding, type VocabularyFitContext } from './vocabulary-check.js';
 export { readCorpus, recordText, type CorpusDocument, type CorpusRecord, type ReadCorpusOptions } from './corpus.js';
 export {
   applyTemplate,

@@ -8,6 +8,14 @@ describe('assertTokenizerFits', () => {
     const student = await tokenizerNamed('student');
     expect(() => assertTokenizerFits(student, 8000)).not.toThrow();
     expect(() => assertTokenizerFits(student, 8064)).not.toThrow();
+    expect(() => assertTokenizerFits({ path: 'qwen3', vocabSize: 151669 }, 151936)).not.toThrow();
+  });
+
+  it('refuses a model far wider than the tokenizer (another model\'s tokenizer) unless told the padding is wanted', async () => {
+    const student = await tokenizerNamed('student');
+    expect(() => assertTokenizerFits(student, 32000, { model: 'teacher' })).toThrow(/24000 logits no token reaches/);
+    expect(() => assertTokenizerFits(student, 32000, { maxPadding: 24000 })).not.toThrow();
+    expect(() => assertTokenizerFits(student, 8000 + 1025)).toThrow(TextError);
   });
 
   it('refuses a tokenizer with ids beyond the logits with E_VOCAB_MISMATCH, naming both sizes', async () => {
@@ -29,5 +37,6 @@ describe('assertTokenizerFits', () => {
 
   it('refuses a width that is not a positive integer', () => {
     expect(() => assertTokenizerFits({ path: 'x', vocabSize: 1 }, 0)).toThrow(TextError);
+    expect(() => assertTokenizerFits({ path: 'x', vocabSize: 1 }, 1, { maxPadding: -1 })).toThrow(TextError);
   });
 });

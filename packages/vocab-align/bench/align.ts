@@ -8,8 +8,8 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { openDataset } from '@kd/codec-parquet';
-import { readCorpus } from '@kd/teacher';
-import { alignPositions, buildVocabularyMap, datasetCoverage, loadTokenizer, vocabularyCoverage, type LoadedTokenizer, type VocabularyCoverage } from '../src/index.js';
+import { loadTokenizer, readCorpus, type Tokenizer } from '@kd/text';
+import { alignPositions, buildVocabularyMap, datasetCoverage, vocabularyCoverage, type VocabularyCoverage } from '../src/index.js';
 
 const require = createRequire(import.meta.url);
 const sharedDir = fileURLToPath(new URL('../../../../shared/', import.meta.url));
@@ -47,14 +47,14 @@ export interface BenchAlignRow extends Pick<VocabularyCoverage, 'teacherVocab' |
   massShare?: { exact: number; tokenizer: number; special: number; unknown: number; tail: number };
 }
 
-async function alignedOnCorpus(teacher: LoadedTokenizer, student: LoadedTokenizer, corpusPath: string, limit: number | undefined) {
+async function alignedOnCorpus(teacher: Tokenizer, student: Tokenizer, corpusPath: string, limit: number | undefined) {
   let documents = 0;
   let positions = 0;
   let aligned = 0;
   for await (const document of readCorpus(corpusPath, { limit })) {
     // Both read documents as the teacher's labelling does: BOS + tokens + EOS.
-    const teacherEncoding = await teacher.encode(document.text, { markers: true });
-    const studentEncoding = await student.encode(document.text, { markers: true });
+    const teacherEncoding = await teacher.frame(document.text);
+    const studentEncoding = await student.frame(document.text);
     const rows = alignPositions(teacherEncoding, studentEncoding);
     for (const row of rows) if (row >= 0) aligned++;
     positions += rows.length;

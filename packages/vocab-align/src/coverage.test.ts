@@ -4,17 +4,17 @@ import { coverageReport, datasetCoverage, vocabularyCoverage } from './coverage.
 import { buildVocabularyMap } from './map-cache.js';
 import { alignPositions } from './positions.js';
 import { tokenizerNamed, trickyTexts } from './test-tokenizers.js';
-import type { LoadedTokenizer } from './tokenizer.js';
+import type { Tokenizer } from '@kd/text';
 import { createVocabularyMap, MatchKind } from './vocabulary-map.js';
 
 /**
  * Documents as @kd/teacher labels them (BOS + tokens + EOS, UTF-16 spans) with rows that put
  * 0.6 on the true next token, 0.3 on the teacher's end-of-document token, and leave 0.1 as tail.
  */
-async function labelledDocuments(teacher: LoadedTokenizer, texts: string[]): Promise<LabelledDocument[]> {
+async function labelledDocuments(teacher: Tokenizer, texts: string[]): Promise<LabelledDocument[]> {
   const documents: LabelledDocument[] = [];
   for (const [index, text] of texts.entries()) {
-    const { ids, offsets } = await teacher.encode(text, { markers: true });
+    const { ids, offsets } = await teacher.frame(text);
     const rows = new SparseRowsBuilder();
     for (let position = 0; position < ids.length; position++) {
       const next = position + 1 < ids.length ? ids[position + 1] : teacher.roles.eos!;
@@ -63,7 +63,7 @@ describe('datasetCoverage', () => {
     let rows = 0;
     for (const document of documents) {
       for (let entry = 0; entry < document.rows.ids.length; entry++) mass[lazy.matchKind[document.rows.ids[entry]]] += document.rows.probs[entry];
-      const positions = alignPositions(document, await student.encode(document.text, { markers: true }));
+      const positions = alignPositions(document, await student.frame(document.text));
       studentPositions += positions.length;
       aligned += positions.filter((row) => row >= 0).length;
       rows += document.rows.length;

@@ -3,7 +3,7 @@
 // probability mass lands and how many student positions receive a teacher row.
 import type { LabelledDocument } from '@kd/compress';
 import { alignPositions } from './positions.js';
-import type { LoadedTokenizer } from './tokenizer.js';
+import type { Tokenizer } from '@kd/text';
 import { MatchKind, studentTokensByKey, tokenKey, type VocabularyMap } from './vocabulary-map.js';
 
 export interface VocabularyCoverage {
@@ -39,7 +39,7 @@ export interface CoverageReport extends VocabularyCoverage {
   dataset?: DatasetCoverage;
 }
 
-function countTokens(tokenizer: LoadedTokenizer): number {
+function countTokens(tokenizer: Tokenizer): number {
   let count = 0;
   for (let id = 0; id < tokenizer.vocabSize; id++) if (tokenizer.token(id) !== undefined) count++;
   return count;
@@ -101,7 +101,7 @@ export async function datasetCoverage(map: VocabularyMap, documents: AsyncIterab
       }
       tail += rows.tailMass[row];
     }
-    const studentEncoding = await map.student.encode(document.text, { markers: true });
+    const studentEncoding = await map.student.frame(document.text);
     const aligned = alignPositions(document, studentEncoding, rows.length);
     for (const row of aligned) if (row >= 0) alignedPositions++;
     documentCount++;
@@ -132,7 +132,7 @@ export async function coverageReport(
   documents?: AsyncIterable<LabelledDocument> | Iterable<LabelledDocument>,
 ): Promise<CoverageReport> {
   await map.complete();
-  const describe = (tokenizer: LoadedTokenizer) => ({ path: tokenizer.path, sha256: tokenizer.sha256, family: tokenizer.family });
+  const describe = (tokenizer: Tokenizer) => ({ path: tokenizer.path, sha256: tokenizer.sha256, family: tokenizer.family });
   return {
     teacher: describe(map.teacher),
     student: describe(map.student),

@@ -2,8 +2,6 @@
 // that says what was expected, what was found and what to do.
 
 export type AlignErrorCode =
-  | 'E_TOKENIZER_NOT_FOUND'
-  | 'E_TOKENIZER_FORMAT'
   | 'E_UNMAPPABLE'
   | 'E_UNMAPPED'
   | 'E_CACHE'

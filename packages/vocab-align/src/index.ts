@@ -1,15 +1,6 @@
 // @kd/vocab-align: map teacher tokens onto a student vocabulary across tokenizer families, and
-// align teacher and student positions by character offsets.
+// align teacher and student positions by character offsets. Tokenizers come from @kd/text.
 export { AlignError, type AlignErrorCode } from './errors.js';
-export type { TokenizerFamily } from './normalize.js';
-export {
-  loadTokenizer,
-  type EncodedText,
-  type LoadedTokenizer,
-  type LoadTokenizerOptions,
-  type SpecialTokenRole,
-  type SpecialTokenRoles,
-} from './tokenizer.js';
 export { createVocabularyMap, MatchKind, VocabularyMap } from './vocabulary-map.js';
 export { buildVocabularyMap, type BuildVocabularyMapOptions } from './map-cache.js';
 export { scatterAligned } from './scatter.js';

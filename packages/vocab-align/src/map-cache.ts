@@ -4,7 +4,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { AlignError } from './errors.js';
-import type { LoadedTokenizer } from './tokenizer.js';
+import type { Tokenizer } from '@kd/text';
 import { MatchKind, VocabularyMap } from './vocabulary-map.js';
 
 /** Bumped whenever the mapping rules change, so maps built by older rules are not reused. */
@@ -26,11 +26,11 @@ export interface BuildVocabularyMapOptions {
 }
 
 /** Where the map of this tokenizer pair is cached. */
-export function vocabularyMapCachePath(cacheDir: string, teacher: LoadedTokenizer, student: LoadedTokenizer): string {
+export function vocabularyMapCachePath(cacheDir: string, teacher: Tokenizer, student: Tokenizer): string {
   return join(cacheDir, `vocab-map-v${cacheFormat}-${teacher.sha256}-${student.sha256}.json`);
 }
 
-async function readCached(path: string, teacher: LoadedTokenizer, student: LoadedTokenizer): Promise<VocabularyMap | undefined> {
+async function readCached(path: string, teacher: Tokenizer, student: Tokenizer): Promise<VocabularyMap | undefined> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -68,7 +68,7 @@ async function readCached(path: string, teacher: LoadedTokenizer, student: Loade
  * Maps the whole teacher vocabulary onto the student's, reading the map from `cacheDir` when
  * this pair of tokenizers was mapped before and storing it there otherwise.
  */
-export async function buildVocabularyMap(teacher: LoadedTokenizer, student: LoadedTokenizer, options: BuildVocabularyMapOptions = {}): Promise<VocabularyMap> {
+export async function buildVocabularyMap(teacher: Tokenizer, student: Tokenizer, options: BuildVocabularyMapOptions = {}): Promise<VocabularyMap> {
   const path = options.cacheDir ? vocabularyMapCachePath(options.cacheDir, teacher, student) : undefined;
   if (path) {
     const cached = await readCached(path, teacher, student);

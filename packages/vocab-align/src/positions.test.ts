@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { alignedFraction, alignPositions } from './positions.js';
 import { tokenizerNamed, trickyTexts, type TokenizerName } from './test-tokenizers.js';
-import type { EncodedText, LoadedTokenizer } from './tokenizer.js';
+import type { EncodedText, Tokenizer } from '@kd/text';
 
 /** Where the token after position `index` starts (the text length past the last token). */
 function predictedStart(encoding: EncodedText, index: number): number {
@@ -10,7 +10,7 @@ function predictedStart(encoding: EncodedText, index: number): number {
 }
 
 /** The text a position has read: its tokens' bytes, special tokens left out. */
-function readBytes(tokenizer: LoadedTokenizer, encoding: EncodedText, position: number): Buffer {
+function readBytes(tokenizer: Tokenizer, encoding: EncodedText, position: number): Buffer {
   const parts: Uint8Array[] = [];
   for (let index = 0; index <= position; index++) {
     if (!tokenizer.isSpecial(encoding.ids[index])) parts.push(tokenizer.tokenBytes(encoding.ids[index]));
@@ -25,8 +25,8 @@ describe('alignPositions on real tokenizations', () => {
       const teacher = await tokenizerNamed('teacher');
       const student = await tokenizerNamed(studentName);
       for (const text of trickyTexts) {
-        const teacherEncoding = await teacher.encode(text, { markers: true });
-        const studentEncoding = await student.encode(text, { markers: true });
+        const teacherEncoding = await teacher.frame(text);
+        const studentEncoding = await student.frame(text);
         const aligned = alignPositions(teacherEncoding, studentEncoding);
         expect(aligned).toHaveLength(studentEncoding.ids.length);
         let count = 0;
@@ -55,7 +55,7 @@ describe('alignPositions on real tokenizations', () => {
   it('aligns every position of a tokenizer with itself', async () => {
     const teacher = await tokenizerNamed('teacher');
     for (const text of trickyTexts) {
-      const encoding = await teacher.encode(text, { markers: true });
+      const encoding = await teacher.frame(text);
       const aligned = alignPositions(encoding, encoding);
       const rows = Int32Array.from({ length: encoding.ids.length }, (_, index) => index);
       // Positions inside a byte-fallback character have read half a character: no target.

@@ -2,7 +2,7 @@
 // teacher's, and the example student's. Loaded once per test file.
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { loadTokenizer, type LoadedTokenizer } from './tokenizer.js';
+import { loadTokenizer, type Tokenizer } from '@kd/text';
 
 const require = createRequire(import.meta.url);
 
@@ -16,9 +16,9 @@ export const tokenizerPaths = {
 
 export type TokenizerName = keyof typeof tokenizerPaths;
 
-const loaded = new Map<TokenizerName, Promise<LoadedTokenizer>>();
+const loaded = new Map<TokenizerName, Promise<Tokenizer>>();
 
-export function tokenizerNamed(name: TokenizerName): Promise<LoadedTokenizer> {
+export function tokenizerNamed(name: TokenizerName): Promise<Tokenizer> {
   let tokenizer = loaded.get(name);
   if (!tokenizer) {
     tokenizer = loadTokenizer(tokenizerPaths[name]);

@@ -2,6 +2,7 @@ import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { loadTokenizer } from '@kd/text';
 import { AlignError } from './errors.js';
 import { buildVocabularyMap } from './map-cache.js';
 import { tokenizerNamed, type TokenizerName } from './test-tokenizers.js';
@@ -150,5 +151,38 @@ describe('disk cache', () => {
     ids.writeInt32LE(99_999, 4 * 500);
     await writeFile(path, JSON.stringify({ ...cached, teacherToStudent: ids.toString('base64') }));
     await expect(buildVocabularyMap(teacher, student, { cacheDir })).rejects.toMatchObject({ code: 'E_CACHE', message: expect.stringContaining(path) });
+  });
+});
+
+describe('a Metaspace SentencePiece student', () => {
+  it('maps text by the token that begins it as it stands, without the marker the tokenizer prepends', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'kd-metaspace-'));
+    const path = join(dir, 'tokenizer.json');
+    const vocab = { '<unk>': 0, '▁': 1, t: 2, h: 3, e: 4, '▁t': 5, '▁th': 6, '▁the': 7, th: 8, the: 9, '<0x41>': 10 };
+    await writeFile(
+      path,
+      JSON.stringify({
+        version: '1.0',
+        truncation: null,
+        padding: null,
+        added_tokens: [{ id: 0, content: '<unk>', single_word: false, lstrip: false, rstrip: false, normalized: false, special: true }],
+        normalizer: null,
+        pre_tokenizer: { type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true },
+        post_processor: null,
+        decoder: { type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true },
+        model: { type: 'BPE', dropout: null, unk_token: '<unk>', continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: true, byte_fallback: true, vocab, merges: ['▁ t', '▁t h', '▁th e', 't h', 'th e'] },
+      }),
+    );
+    const student = await loadTokenizer(path);
+    const teacher = await tokenizerNamed('student');
+    const map = createVocabularyMap(teacher, student);
+    const there = teacher.idOfToken('ther')!;
+    const spaceThere = teacher.idOfToken('Ġthere')!;
+    await map.ensure([there, spaceThere, teacher.idOfToken('the')!, teacher.idOfToken('A')!]);
+    // "ther" begins with "the", not " the": mapping encodes the text without the prepended marker.
+    expect(student.token(map.studentId(there))).toBe('the');
+    expect(student.token(map.studentId(spaceThere))).toBe('▁the');
+    expect(map.matchKind[teacher.idOfToken('the')!]).toBe(MatchKind.exact);
+    expect(student.token(map.studentId(teacher.idOfToken('A')!))).toBe('<0x41>');
   });
 });

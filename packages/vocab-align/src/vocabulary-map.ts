@@ -3,7 +3,7 @@
 // maps to the first piece, the student token that begins its text. Special tokens map to the
 // student's special tokens. Filled lazily (only the ids that occur in rows) or all at once.
 import { AlignError } from './errors.js';
-import { internals, type LoadedTokenizer, type SpecialTokenRole } from './tokenizer.js';
+import type { SpecialTokenRole, Tokenizer } from '@kd/text';
 
 /** How a teacher id found its student id; stored per id in `VocabularyMap.matchKind`. */
 export const MatchKind = {
@@ -29,7 +29,7 @@ export type MatchKind = (typeof MatchKind)[keyof typeof MatchKind];
 /** Byte strings as Map keys; special tokens live in their own namespace (a character no byte spells). */
 const specialNamespace = '\u0100';
 
-export function tokenKey(tokenizer: LoadedTokenizer, id: number): string {
+export function tokenKey(tokenizer: Tokenizer, id: number): string {
   const bytes = tokenizer.tokenBytes(id);
   const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
   return tokenizer.isSpecial(id) ? specialNamespace + text : text;
@@ -40,7 +40,7 @@ export function tokenKey(tokenizer: LoadedTokenizer, id: number): string {
  * `<0x41>`), the one the student's tokenizer emits wins: regular pieces over byte-fallback
  * pieces, then the lower id.
  */
-export function studentTokensByKey(student: LoadedTokenizer): Map<string, number> {
+export function studentTokensByKey(student: Tokenizer): Map<string, number> {
   const byKey = new Map<string, number>();
   const byteFallbackIds: number[] = [];
   for (let id = 0; id < student.vocabSize; id++) {
@@ -93,8 +93,8 @@ export class VocabularyMap {
   private studentSpecialByContent?: Map<string, number>;
 
   constructor(
-    readonly teacher: LoadedTokenizer,
-    readonly student: LoadedTokenizer,
+    readonly teacher: Tokenizer,
+    readonly student: Tokenizer,
     initial?: { teacherToStudent: Int32Array; matchKind: Uint8Array },
   ) {
     if (initial && (initial.teacherToStudent.length !== teacher.vocabSize || initial.matchKind.length !== teacher.vocabSize)) {
@@ -223,7 +223,7 @@ export class VocabularyMap {
     // Batches keep the binding's worker threads busy without holding every encoding at once.
     const batch = 4096;
     for (let start = 0; start < texts.length; start += batch) {
-      const pieces = await internals(student).firstPieces(texts.slice(start, start + batch));
+      const pieces = (await student.encodeFragments(texts.slice(start, start + batch))).map((ids) => (ids.length > 0 ? ids[0] : -1));
       pieces.forEach((piece, offset) => {
         const id = textIds[start + offset];
         // Text that spells a student control token ("<s>" in a byte-level vocabulary) is still
@@ -260,6 +260,6 @@ export class VocabularyMap {
 }
 
 /** A map that fills itself as ids are needed: call `ensure(row.ids)` before scattering a row. */
-export function createVocabularyMap(teacher: LoadedTokenizer, student: LoadedTokenizer): VocabularyMap {
+export function createVocabularyMap(teacher: Tokenizer, student: Tokenizer): VocabularyMap {
   return new VocabularyMap(teacher, student);
 }

@@ -7,7 +7,8 @@ import { Command } from 'commander';
 import { z } from 'zod';
 import { datasetStats, openDataset, verifyDataset, type Manifest, type VerifyReport } from '@kd/codec-parquet';
 import { describeSpec, rowAt, type LabelledDocument } from '@kd/compress';
-import { loadTeacher, loadTokenizer, measureFidelity, sha256File, type TeacherTokenizer } from '@kd/teacher';
+import { loadTeacher, measureFidelity } from '@kd/teacher';
+import { loadTokenizer, type Tokenizer } from '@kd/text';
 import { CliError } from '../errors.js';
 import { integerOption } from '../options.js';
 import { defaultTeacherDir } from '../paths.js';
@@ -34,18 +35,18 @@ interface SamplePosition {
 }
 
 /** The teacher tokenizer that matches the manifest, if one can be found: for showing token text. */
-async function matchingTokenizer(manifest: Manifest, given: string | undefined): Promise<TeacherTokenizer | undefined> {
+async function matchingTokenizer(manifest: Manifest, given: string | undefined): Promise<Tokenizer | undefined> {
   if (given) {
-    const sha256 = await sha256File(given);
-    if (sha256 !== manifest.tokenizer.sha256) {
-      throw new CliError('E_TOKENIZER_MISMATCH', `--tokenizer ${given} has sha256 ${sha256}, the dataset was labelled with ${manifest.tokenizer.sha256}; pass the teacher's own tokenizer.json`);
+    const tokenizer = await loadTokenizer(given);
+    if (tokenizer.sha256 !== manifest.tokenizer.sha256) {
+      throw new CliError('E_TOKENIZER_MISMATCH', `--tokenizer ${given} has sha256 ${tokenizer.sha256}, the dataset was labelled with ${manifest.tokenizer.sha256}; pass the teacher's own tokenizer.json`);
     }
-    return loadTokenizer(given);
+    return tokenizer;
   }
   const fallback = defaultTeacherDir();
   if (!fallback || !existsSync(join(fallback, 'tokenizer.json'))) return undefined;
-  const path = join(fallback, 'tokenizer.json');
-  return (await sha256File(path)) === manifest.tokenizer.sha256 ? loadTokenizer(path) : undefined;
+  const tokenizer = await loadTokenizer(join(fallback, 'tokenizer.json'));
+  return tokenizer.sha256 === manifest.tokenizer.sha256 ? tokenizer : undefined;
 }
 
 async function sampleDocument(dir: string, index: number): Promise<LabelledDocument | undefined> {
@@ -57,8 +58,8 @@ async function sampleDocument(dir: string, index: number): Promise<LabelledDocum
   return undefined;
 }
 
-function describeSample(document: LabelledDocument, tokenizer: TeacherTokenizer | undefined, options: InspectOptions): SamplePosition[] {
-  const name = (id: number) => tokenizer?.idToToken(id) ?? `#${id}`;
+function describeSample(document: LabelledDocument, tokenizer: Tokenizer | undefined, options: InspectOptions): SamplePosition[] {
+  const name = (id: number) => tokenizer?.token(id) ?? `#${id}`;
   const positions: SamplePosition[] = [];
   const count = Math.min(options.positions, document.rows.length);
   for (let position = 0; position < count; position++) {
