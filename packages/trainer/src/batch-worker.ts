@@ -1,8 +1,8 @@
-// Worker thread that prepares training data off the training thread: it tokenizes the
-// documents it is sent, joins them into one stream, and keeps a few micro-batches ready
+// Worker thread that prepares training data off the training thread: it frames the documents
+// it is sent with @kd/text (BOS + tokens + EOS, the run's ids), joins them into one stream, and keeps a few micro-batches ready
 // ahead of the trainer (credit-based, so memory stays bounded).
 import { parentPort, workerData } from 'node:worker_threads';
-import { Tokenizer } from 'tokenizers';
+import { loadTokenizer } from '@kd/text';
 import { WindowSampler } from './windows.js';
 
 export interface BatchWorkerSettings {
@@ -23,7 +23,9 @@ export type FromWorker =
 
 const port = parentPort!;
 const settings = workerData as BatchWorkerSettings;
-const tokenizer = Tokenizer.fromFile(settings.tokenizerPath);
+// The run's marker ids (from its model config) frame every document, also on resume.
+const tokenizer = loadTokenizer(settings.tokenizerPath, { specialTokens: { bos: settings.bosId ?? null, eos: settings.eosId } });
+tokenizer.catch(() => undefined); // a load failure is reported by the first tokenize() that awaits it
 const pieces: Int32Array[] = [];
 let documents = 0;
 let pending: Promise<void> = Promise.resolve();
@@ -36,15 +38,9 @@ function fail(error: unknown): void {
 }
 
 async function tokenize(texts: string[]): Promise<void> {
-  const encodings = await tokenizer.encodeBatch(texts, { addSpecialTokens: false });
-  for (const encoding of encodings) {
-    const ids = encoding.getIds();
-    const prefix = settings.bosId === undefined ? 0 : 1;
-    const piece = new Int32Array(prefix + ids.length + 1);
-    if (settings.bosId !== undefined) piece[0] = settings.bosId;
-    piece.set(ids, prefix);
-    piece[piece.length - 1] = settings.eosId;
-    pieces.push(piece);
+  const framed = await (await tokenizer).frameBatch(texts);
+  for (const { ids } of framed) {
+    pieces.push(Int32Array.from(ids));
     documents++;
   }
 }

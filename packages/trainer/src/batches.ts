@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { readCorpus, type CorpusTask } from '@kd/teacher';
+import { readCorpus, type CorpusTask } from '@kd/text';
 import { TrainerError } from './errors.js';
 import type { BatchWorkerSettings, FromWorker, ToWorker } from './batch-worker.js';
 

@@ -4,7 +4,7 @@
 // checkpoint or the new one, never half of one. checksums.json (written last) covers every
 // file and is checked on every load.
 import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { initializeBackend } from './backend.js';
 import { verifyChecksums, writeChecksums } from './checkpoint-checksums.js';
@@ -75,7 +75,7 @@ function weightsOf(parameters: ReadonlyMap<string, { shape: number[]; dataSync()
   return tensors;
 }
 
-/** Writes a checkpoint atomically into `<runDir>/checkpoint`, with the tokenizer beside the weights. */
+/** Writes a checkpoint atomically into `<runDir>/checkpoint`, with the tokenizer (and its tokenizer_config.json) beside the weights. */
 export async function saveCheckpoint(
   runDir: string,
   contents: { model: Pick<LanguageModel, 'parameters'> | { parameters: ReadonlyMap<string, { shape: number[]; dataSync(): Float32Array }> }; optimizerState: ReadonlyMap<string, Float32Array>; state: Omit<CheckpointState, 'formatVersion' | 'savedAt'>; tokenizerPath: string },
@@ -91,6 +91,9 @@ export async function saveCheckpoint(
     for (const [name, data] of contents.optimizerState) optimizerTensors.set(name, { shape: [data.length], data });
     await writeSafetensors(join(partial, 'optimizer.safetensors'), optimizerTensors);
     await copyFile(contents.tokenizerPath, join(partial, 'tokenizer.json'));
+    // Its tokenizer_config.json names the special-token roles; it travels with the tokenizer.
+    const tokenizerConfig = join(dirname(contents.tokenizerPath), 'tokenizer_config.json');
+    if (await exists(tokenizerConfig)) await copyFile(tokenizerConfig, join(partial, 'tokenizer_config.json'));
     const state: CheckpointState = { formatVersion: checkpointFormatVersion, savedAt: new Date().toISOString(), ...contents.state };
     await writeFile(join(partial, 'state.json'), JSON.stringify(state, null, 2));
     await writeChecksums(partial);

@@ -3,13 +3,13 @@ import * as ort from 'onnxruntime-node';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { Tokenizer } from 'tokenizers';
+import { loadTokenizer } from '@kd/text';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initializeBackend } from './backend.js';
 import { exportModel } from './export.js';
 import { createModel, type LanguageModel } from './model.js';
 import { readSafetensors } from './safetensors.js';
-import { teacherTokenizer } from './test-fixtures.js';
+import { studentTokenizer, teacherTokenizer } from './test-fixtures.js';
 
 const config = { vocabSize: 32000, hiddenSize: 32, intermediateSize: 64, layers: 2, heads: 4, keyValueHeads: 2, maxPositions: 128, initializerRange: 0.2, bosTokenId: 1, eosTokenId: 2 };
 let folder: string;
@@ -123,8 +123,8 @@ describe('exportModel', () => {
     const inputs = tokenizer('We the people');
     const promptIds = Array.from(inputs.input_ids.data as BigInt64Array, Number);
     // The same ids as the tokenizer the student was trained with (BOS + pieces).
-    const reference = await Tokenizer.fromFile(teacherTokenizer).encode('We the people');
-    expect(promptIds).toEqual(reference.getIds());
+    const reference = await (await loadTokenizer(teacherTokenizer)).frame('We the people', { eos: false });
+    expect(promptIds).toEqual(Array.from(reference.ids));
     const newTokens = 10;
     const output = await generator.generate({ ...inputs, max_new_tokens: newTokens, min_new_tokens: newTokens, do_sample: false });
     const generated = Array.from((output as { data: BigInt64Array }).data, Number).slice(promptIds.length);
@@ -145,5 +145,27 @@ describe('exportModel', () => {
     expect(position).toBe(promptIds.length + newTokens);
     expect(generated).toEqual(expected);
     await generator.dispose();
+  });
+});
+
+describe('exportModel with a tokenizer that does not fit the model', () => {
+  it('refuses a tokenizer whose ids exceed the logits, before writing anything', async () => {
+    const small = createModel({ ...config, vocabSize: 8000, bosTokenId: 0, eosTokenId: 1 }, { seed: 1 });
+    const target = join(folder, 'too-small');
+    try {
+      const error = await exportModel(small, target, { tokenizer: teacherTokenizer }).catch((caught) => caught);
+      expect(error.code).toBe('E_VOCAB_MISMATCH');
+      expect(error.message).toContain('vocabulary size 32000');
+      expect(error.message).toContain('8000 logits');
+    } finally {
+      small.dispose();
+    }
+    await expect(stat(target)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it("refuses another model's much smaller tokenizer", async () => {
+    const error = await exportModel(model, join(folder, 'other-tokenizer'), { tokenizer: studentTokenizer }).catch((caught) => caught);
+    expect(error.code).toBe('E_VOCAB_MISMATCH');
+    expect(error.message).toContain('24000 logits no token reaches');
   });
 });

@@ -11,16 +11,8 @@ import { checkExportTarget, exportMarkerFile, recoverInterruptedExports, replace
 import type { LanguageModel } from './model.js';
 import { buildOnnxModel } from './onnx-export.js';
 import { encodeSafetensors, type StoredTensor } from './safetensors.js';
-import { readSpecialTokens } from './special-tokens.js';
-import { tokenizerFiles, transformersVersion } from './tokenizer-files.js';
-
-/** The prompt templates of the four corpus tasks, as the student was trained on them. */
-export const taskTemplates = {
-  text: '{text}',
-  code: '# file: {path}\n{text}',
-  classify: 'Classify the email as spam or ham.\n{input}\nLabel: {label}',
-  translate: 'Translate {src_lang} to {tgt_lang}.\n{src_lang}: {src}\n{tgt_lang}: {tgt}',
-} as const;
+import { assertTokenizerFits, loadTokenizer, taskTemplates, TextError } from '@kd/text';
+import { tokenizerFiles, transformersVersion, type SpecialTokens } from './tokenizer-files.js';
 
 export interface ExportOptions {
   /** tokenizer.json to ship; required when exporting an in-memory model, else the checkpoint's. */
@@ -123,12 +115,17 @@ export async function exportModel(source: string | LanguageModel, outDir: string
   const partial = `${resolve(outDir)}.partial-${process.pid}`;
   let recovered: string[] = [];
   try {
+    const config = model.config;
+    // The tokenizer shipped must index the model's logits (onnxruntime would fail on the first
+    // id beyond them, long after the export looked fine); the roles are the run's own ids.
+    const tokenizer = await loadTokenizer(tokenizerPath, {
+      specialTokens: { bos: config.bosTokenId ?? null, eos: config.eosTokenId ?? null, pad: config.padTokenId ?? null },
+    });
+    assertTokenizerFits(tokenizer, config.vocabSize, { model: typeof source === 'string' ? source : 'the in-memory model' });
     const target = await checkExportTarget(outDir, { overwrite: options.overwrite ?? false, protectedPaths });
     recovered = await recoverInterruptedExports(outDir);
     // A restored earlier export is checked again: it now occupies the folder.
     const state = recovered.length > 0 ? await checkExportTarget(outDir, { overwrite: options.overwrite ?? false, protectedPaths }) : target;
-    const config = model.config;
-    const special = await readSpecialTokens(tokenizerPath);
     const weights = new Map<string, Float32Array>();
     for (const [name, parameter] of model.parameters) weights.set(name, parameter.dataSync() as Float32Array);
 
@@ -141,8 +138,13 @@ export async function exportModel(source: string | LanguageModel, outDir: string
       join(partial, 'generation_config.json'),
       JSON.stringify({ bos_token_id: config.bosTokenId ?? null, eos_token_id: config.eosTokenId ?? null, pad_token_id: config.padTokenId ?? null, do_sample: false, transformers_version: transformersVersion }, null, 2),
     );
-    await copyFile(tokenizerPath, join(partial, 'tokenizer.json'));
-    const { tokenizerConfig, specialTokensMap } = await tokenizerFiles(tokenizerPath, special, config.maxPositions);
+    await copyFile(tokenizer.path, join(partial, 'tokenizer.json'));
+    const special: SpecialTokens = {};
+    for (const role of ['bos', 'eos', 'unk', 'pad'] as const) {
+      const id = tokenizer.roles[role];
+      if (id !== undefined) special[role] = { id, content: tokenizer.token(id) ?? '' };
+    }
+    const { tokenizerConfig, specialTokensMap } = await tokenizerFiles(tokenizer.path, special, config.maxPositions);
     await writeFile(join(partial, 'tokenizer_config.json'), JSON.stringify(tokenizerConfig, null, 2));
     await writeFile(join(partial, 'special_tokens_map.json'), JSON.stringify(specialTokensMap, null, 2));
     await writeFile(join(partial, 'templates.json'), JSON.stringify(taskTemplates, null, 2));
@@ -151,7 +153,7 @@ export async function exportModel(source: string | LanguageModel, outDir: string
     return { dir: outDir, files: [...Object.keys(marker.files), exportMarkerFile].sort(), config, recovered };
   } catch (cause) {
     await rm(partial, { recursive: true, force: true });
-    if (cause instanceof TrainerError) throw cause;
+    if (cause instanceof TrainerError || cause instanceof TextError) throw cause;
     throw new TrainerError('E_EXPORT', `export to ${outDir} failed: ${(cause as Error).message}`, { cause });
   } finally {
     if (owned) model.dispose();

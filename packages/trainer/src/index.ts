@@ -21,7 +21,7 @@ export { formatProgress } from './progress.js';
 export type { TrainProgress } from './progress.js';
 export { loadCheckpoint } from './checkpoint.js';
 export type { LoadedCheckpoint, CheckpointState } from './checkpoint.js';
-export { exportModel, taskTemplates } from './export.js';
+export { exportModel } from './export.js';
 export type { ExportOptions, ExportResult } from './export.js';
 export { exportMarkerFile } from './export-target.js';
 export { TrainerError } from './errors.js';

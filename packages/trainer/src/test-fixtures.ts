@@ -6,6 +6,8 @@ const shared = new URL('../../../../shared/', import.meta.url);
 
 export const teacherDir = fileURLToPath(new URL('fixtures/teacher-llama-13m', shared));
 export const teacherTokenizer = fileURLToPath(new URL('fixtures/teacher-llama-13m/tokenizer.json', shared));
+/** The repository's example student tokenizer (8000 byte-level tokens). */
+export const studentTokenizer = fileURLToPath(new URL('../../../examples/student-tokenizer/tokenizer.json', import.meta.url));
 export const tinyWithPastDir = fileURLToPath(new URL('fixtures/tiny-llama-with-past', shared));
 export const trainCorpus = fileURLToPath(new URL('corpus/train.jsonl', shared));
 export const devCorpus = fileURLToPath(new URL('corpus/dev.jsonl', shared));

@@ -4,7 +4,6 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { TrainerError } from './errors.js';
-import type { SpecialTokens } from './special-tokens.js';
 
 /** The transformers release whose Llama layout (config.json keys, tokenizer files) the export follows. */
 export const transformersVersion = '4.46.0';
@@ -19,6 +18,9 @@ const addedTokenSchema = z.object({
   special: z.boolean().default(false),
 });
 const tokenizerSchema = z.object({ added_tokens: z.array(addedTokenSchema).default([]) });
+
+/** The special tokens of the document roles (from @kd/text's resolution), by id and content. */
+export type SpecialTokens = Partial<Record<'bos' | 'eos' | 'unk' | 'pad', { id: number; content: string }>>;
 
 export interface TokenizerFiles {
   tokenizerConfig: Record<string, unknown>;

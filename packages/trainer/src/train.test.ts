@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { findCheckpoint, loadCheckpoint } from './checkpoint.js';
 import { train, type TrainOptionsInput } from './train.js';
-import { devCorpus, teacherTokenizer } from './test-fixtures.js';
+import { devCorpus, studentTokenizer, teacherTokenizer } from './test-fixtures.js';
 
 const folders: string[] = [];
 async function freshFolder(): Promise<string> {
@@ -155,5 +155,27 @@ describe('train (objective ce)', () => {
     expect(error.code).toBe('E_MEMORY');
     expect(error.message).toMatch(/needs about [\d.]+ (GiB|MiB)/);
     expect(error.message).toMatch(/--accumulate/);
+  });
+
+  it('resumes only with the run\'s tokenizer: one that does not fit the logits, or another one, is refused before any step', async () => {
+    const out = await freshFolder();
+    const studentRun = { ...base(out), tokenizer: studentTokenizer, steps: 2, accumulate: 1 };
+    const controller = new AbortController();
+    const first = await train(studentRun, { signal: controller.signal, onProgress: () => controller.abort() });
+    expect(first.config.vocabSize).toBe(8000);
+    expect(first.config).toMatchObject({ bosTokenId: 0, eosTokenId: 1, padTokenId: 2 });
+    const steps: number[] = [];
+    const tooLarge = await train({ ...studentRun, resume: true, tokenizer: teacherTokenizer }, { onProgress: (progress) => steps.push(progress.step) }).catch((caught) => caught);
+    expect(tooLarge.code).toBe('E_VOCAB_MISMATCH');
+    expect(tooLarge.message).toContain('8000 logits');
+    expect(steps).toEqual([]);
+    // Same vocabulary, other bytes: not the run's tokenizer.
+    const other = join(out, 'other-tokenizer.json');
+    await writeFile(other, JSON.stringify(JSON.parse(await readFile(studentTokenizer, 'utf8'))));
+    const different = await train({ ...studentRun, resume: true, tokenizer: other }).catch((caught) => caught);
+    expect(different.code).toBe('E_CHECKPOINT');
+    expect(different.message).toContain('tokenizer');
+    const resumed = await train({ ...studentRun, resume: true });
+    expect(resumed.step).toBe(2);
   });
 });

@@ -4,9 +4,8 @@
 // onnxruntime engine (src/engine); TensorFlow.js initializes the weights.
 import { availableParallelism } from 'node:os';
 import { mkdir } from 'node:fs/promises';
-import { Tokenizer } from 'tokenizers';
 import { z } from 'zod';
-import type { CorpusTask } from '@kd/teacher';
+import { assertTokenizerFits, corpusTasks, loadTokenizer } from '@kd/text';
 import { initializeBackend, type BackendInfo } from './backend.js';
 import { openBatchStream, type BatchStream } from './batches.js';
 import { checkpointPath, findCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
@@ -20,9 +19,6 @@ import { estimateTrainingMemory, formatBytes, memoryLimit } from './memory.js';
 import { createModel, type LanguageModel } from './model.js';
 import type { TrainProgress } from './progress.js';
 import { learningRateAt } from './schedule.js';
-import { readSpecialTokens } from './special-tokens.js';
-
-const corpusTasks = ['text', 'code', 'classify', 'translate'] as const;
 
 /** The student's sizes; the vocabulary comes from the tokenizer. */
 export const studentShapeSchema = z
@@ -173,15 +169,23 @@ export async function train(input: TrainOptionsInput, hooks: TrainHooks = {}): P
     optimizerState = loaded.optimizerState;
     tokenizerPath = loaded.tokenizerPath;
     keptHealth = loaded.state.health;
+    // The tokenizer asked for must be the run's: refused before any step if its ids do not fit
+    // the checkpoint's logits, or if it is another tokenizer than the one the run started with.
+    const [given, saved] = await Promise.all([loadTokenizer(options.tokenizer), loadTokenizer(loaded.tokenizerPath)]);
+    try {
+      assertTokenizerFits(given, model.config.vocabSize, { model: existing });
+    } catch (error) {
+      model.dispose();
+      throw error;
+    }
+    if (given.sha256 !== saved.sha256) {
+      model.dispose();
+      throw new TrainerError('E_CHECKPOINT', `cannot resume ${options.out}: tokenizer ${given.path} (sha256 ${given.sha256.slice(0, 12)}…) is not the one the run started with (${saved.sha256.slice(0, 12)}…); resume with the run's tokenizer`);
+    }
   } else {
     settings = await runSettings(options, options.threads ?? availableParallelism());
-    const special = await readSpecialTokens(options.tokenizer);
-    let vocabSize: number;
-    try {
-      vocabSize = Tokenizer.fromFile(options.tokenizer).getVocabSize(true);
-    } catch (cause) {
-      throw new TrainerError('E_TOKENIZER', `${options.tokenizer}: not a loadable tokenizer.json`, { cause });
-    }
+    const tokenizer = await loadTokenizer(options.tokenizer);
+    const vocabSize = tokenizer.vocabSize;
     const shape = options.model;
     const config = resolveModelConfig({
       vocabSize,
@@ -192,9 +196,9 @@ export async function train(input: TrainOptionsInput, hooks: TrainHooks = {}): P
       keyValueHeads: shape.keyValueHeads,
       maxPositions: Math.max(shape.maxPositions, options.sequenceLength),
       ropeTheta: shape.ropeTheta,
-      bosTokenId: special.bos?.id,
-      eosTokenId: special.eos?.id,
-      padTokenId: special.pad?.id,
+      bosTokenId: tokenizer.roles.bos,
+      eosTokenId: tokenizer.roles.eos,
+      padTokenId: tokenizer.roles.pad,
     });
     const estimate = estimateTrainingMemory(config, options.batchSize, options.sequenceLength, options.accumulate);
     const limit = memoryLimit('onnxruntime');
@@ -211,7 +215,7 @@ export async function train(input: TrainOptionsInput, hooks: TrainHooks = {}): P
   const special = { bos: config.bosTokenId, eos: config.eosTokenId };
   if (special.eos === undefined) {
     model.dispose();
-    throw new TrainerError('E_TOKENIZER', `${tokenizerPath}: the model config has no end-of-document token id`);
+    throw new TrainerError('E_TOKENIZER', `${tokenizerPath}: no end-of-document token (tokenizer_config.json eos_token, the post-processor template or a special </s>-style token); add one so documents can be separated`);
   }
   const initial = new Map([...model.parameters].map(([name, variable]) => [name, (variable.dataSync() as Float32Array).slice()]));
   model.dispose();
@@ -264,7 +268,7 @@ export async function train(input: TrainOptionsInput, hooks: TrainHooks = {}): P
   try {
     stream = await openBatchStream({
       corpus: options.corpus,
-      tasks: options.tasks as CorpusTask[] | undefined,
+      tasks: options.tasks,
       limit: options.limit,
       tokenizerPath,
       sequenceLength: options.sequenceLength,

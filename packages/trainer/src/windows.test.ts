@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openBatchStream } from './batches.js';
-import { readSpecialTokens } from './special-tokens.js';
+import { loadTokenizer } from '@kd/text';
 import { devCorpus, teacherTokenizer } from './test-fixtures.js';
 import { WindowSampler, epochOrder, windowCount } from './windows.js';
 
@@ -48,9 +48,9 @@ describe('WindowSampler', () => {
 
 describe('openBatchStream (data worker)', () => {
   it('tokenizes the corpus in a worker, frames documents with BOS/EOS, and resumes at a position', async () => {
-    const special = await readSpecialTokens(teacherTokenizer);
-    expect(special.bos?.id).toBe(1);
-    expect(special.eos?.id).toBe(2);
+    const { roles } = await loadTokenizer(teacherTokenizer);
+    expect(roles.bos).toBe(1);
+    expect(roles.eos).toBe(2);
     const options = {
       corpus: devCorpus,
       limit: 40,
@@ -59,8 +59,8 @@ describe('openBatchStream (data worker)', () => {
       batchSize: 3,
       seed: 11,
       startPosition: 0,
-      bosId: special.bos?.id,
-      eosId: special.eos!.id,
+      bosId: roles.bos,
+      eosId: roles.eos!,
     };
     const stream = await openBatchStream(options);
     expect(stream.documents).toBe(40);
