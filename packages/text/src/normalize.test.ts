@@ -119,7 +119,8 @@ describe('token bytes compose the text', () => {
     it(`${name}: composes any well-formed text (property)`, async () => {
       const tokenizer = await tokenizerNamed(name);
       await fc.assert(
-        fc.asyncProperty(fc.string({ unit: 'grapheme', maxLength: 40 }), async (text) => {
+        // The word marker itself (U+2581) stands for a space in SentencePiece vocabularies: text that spells it is left out.
+        fc.asyncProperty(fc.string({ unit: 'grapheme', maxLength: 40 }).filter((text) => !text.includes('▁')), async (text) => {
           const { ids } = await tokenizer.encode(text);
           const bytes = concat(Array.from(ids, (id) => tokenizer.tokenBytes(id)));
           const expected = text.length === 0 ? '' : asTokenized[name](text);
