@@ -151,6 +151,14 @@ export async function train(input: TrainOptionsInput, hooks: TrainHooks = {}): P
   let settings: RunSettings;
   if (existing) {
     const loaded = await loadCheckpoint(existing);
+    // A tokenizer whose ids do not fit the checkpoint's logits is refused first, by name, before
+    // the settings comparison (which also refuses any other tokenizer) and before any step.
+    try {
+      assertTokenizerFits(await loadTokenizer(options.tokenizer), loaded.model.config.vocabSize, { model: existing });
+    } catch (error) {
+      loaded.model.dispose();
+      throw error;
+    }
     const recorded = loaded.state.settings;
     // The thread count is part of what makes a resumed run equal an uninterrupted one.
     settings = await runSettings(options, options.threads ?? recorded.threads ?? availableParallelism());
@@ -169,19 +177,6 @@ export async function train(input: TrainOptionsInput, hooks: TrainHooks = {}): P
     optimizerState = loaded.optimizerState;
     tokenizerPath = loaded.tokenizerPath;
     keptHealth = loaded.state.health;
-    // The tokenizer asked for must be the run's: refused before any step if its ids do not fit
-    // the checkpoint's logits, or if it is another tokenizer than the one the run started with.
-    const [given, saved] = await Promise.all([loadTokenizer(options.tokenizer), loadTokenizer(loaded.tokenizerPath)]);
-    try {
-      assertTokenizerFits(given, model.config.vocabSize, { model: existing });
-    } catch (error) {
-      model.dispose();
-      throw error;
-    }
-    if (given.sha256 !== saved.sha256) {
-      model.dispose();
-      throw new TrainerError('E_CHECKPOINT', `cannot resume ${options.out}: tokenizer ${given.path} (sha256 ${given.sha256.slice(0, 12)}…) is not the one the run started with (${saved.sha256.slice(0, 12)}…); resume with the run's tokenizer`);
-    }
   } else {
     settings = await runSettings(options, options.threads ?? availableParallelism());
     const tokenizer = await loadTokenizer(options.tokenizer);
