@@ -108,6 +108,38 @@ describe('readCorpus', () => {
     expect(unknownTask.message).toContain('poetry');
   });
 
+  it('refuses invalid UTF-8 in a JSON line and a binary .txt, naming file and line, instead of decoding U+FFFD', async () => {
+    const jsonl = join(dir, 'latin1.jsonl');
+    await writeFile(jsonl, Buffer.concat([Buffer.from(JSON.stringify({ text: 'fine' }) + '\n{"text": "caf'), Buffer.from([0xe9]), Buffer.from('"}\n')]));
+    const latin1 = await errorOf(collect(readCorpus(jsonl)));
+    expect(latin1.code).toBe('E_CORPUS_ENCODING');
+    expect(latin1.message).toContain(`${jsonl}:2: not valid UTF-8`);
+    // A real U+FFFD written as UTF-8 is text and stays.
+    const replacement = join(dir, 'replacement.jsonl');
+    await writeFile(replacement, JSON.stringify({ text: 'a\uFFFDb' }) + '\n');
+    expect((await collect(readCorpus(replacement)))[0]!.text).toBe('a\uFFFDb');
+
+    const binary = join(dir, 'binary', 'image.txt');
+    await mkdir(join(dir, 'binary'), { recursive: true });
+    await writeFile(binary, Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00]));
+    const notText = await errorOf(collect(readCorpus(join(dir, 'binary'))));
+    expect(notText.code).toBe('E_CORPUS_ENCODING');
+    expect(notText.message).toContain(`${binary}:1`);
+    await writeFile(binary, 'line one\nline two\0\n');
+    expect((await errorOf(collect(readCorpus(binary)))).message).toContain(`${binary}:2: holds a NUL byte`);
+  });
+
+  it('refuses an empty corpus and one its task filter leaves empty', async () => {
+    const empty = join(dir, 'empty.jsonl');
+    await writeFile(empty, '\n\n');
+    const none = await errorOf(collect(readCorpus(empty)));
+    expect(none.code).toBe('E_CORPUS_EMPTY');
+    expect(none.message).toContain(empty);
+    const filtered = await errorOf(collect(readCorpus(join(dir, 'folder'), { tasks: ['translate'] })));
+    expect(filtered.code).toBe('E_CORPUS_EMPTY');
+    expect(filtered.message).toMatch(/holds 3 documents, none of task translate/);
+  });
+
   it('reads the shared dev corpus, all four tasks present', async () => {
     const tasks = new Set<string>();
     for await (const document of readCorpus(devCorpus)) tasks.add(document.task);

@@ -4,7 +4,6 @@
 import { createReadStream } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { z } from 'zod';
 import { TextError } from './errors.js';
 import { applyTemplate, codePath, corpusTasks, type CorpusTask } from './templates.js';
@@ -74,15 +73,63 @@ async function corpusFiles(path: string): Promise<string[]> {
   return files;
 }
 
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Decodes bytes as UTF-8 and refuses what is not text: invalid sequences and NUL bytes, named by file and line. */
+function decodeText(bytes: Uint8Array, file: string, firstLine: number): string {
+  let text: string;
+  try {
+    text = strictUtf8.decode(bytes);
+  } catch (cause) {
+    // Find the line of the first bad sequence: the longest prefix that decodes ends just before it.
+    let good = 0;
+    let bad = bytes.length;
+    while (good < bad) {
+      const middle = Math.ceil((good + bad) / 2);
+      try {
+        new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(0, middle), { stream: true });
+        good = middle;
+      } catch {
+        bad = middle - 1;
+      }
+    }
+    let line = firstLine;
+    for (let i = 0; i < good; i++) if (bytes[i] === 0x0a) line++;
+    throw new TextError('E_CORPUS_ENCODING', `${file}:${line}: not valid UTF-8 (byte ${good}); save the file as UTF-8 text`, { cause });
+  }
+  const nul = text.indexOf('\0');
+  if (nul >= 0) {
+    let line = firstLine;
+    for (let i = 0; i < nul; i++) if (text.charCodeAt(i) === 0x0a) line++;
+    throw new TextError('E_CORPUS_ENCODING', `${file}:${line}: holds a NUL byte, so it is a binary file, not text; remove it from the corpus`);
+  }
+  return text;
+}
+
+/** The lines of a file as raw bytes (memory bounded), numbered from 1, without the line break. */
+async function* byteLines(file: string): AsyncGenerator<{ bytes: Uint8Array; lineNumber: number }> {
+  let pending: Buffer = Buffer.alloc(0);
+  let lineNumber = 0;
+  for await (const chunk of createReadStream(file) as AsyncIterable<Buffer>) {
+    pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+    let start = 0;
+    for (let newline = pending.indexOf(0x0a, start); newline >= 0; newline = pending.indexOf(0x0a, start)) {
+      const end = newline > start && pending[newline - 1] === 0x0d ? newline - 1 : newline;
+      yield { bytes: pending.subarray(start, end), lineNumber: ++lineNumber };
+      start = newline + 1;
+    }
+    pending = pending.subarray(start);
+  }
+  if (pending.length > 0) yield { bytes: pending, lineNumber: ++lineNumber };
+}
+
 async function* documentsOfFile(file: string): AsyncGenerator<{ id: string; task: CorpusTask; text: string }> {
   if (/\.txt$/i.test(file)) {
-    yield { id: file, task: 'text', text: await readFile(file, 'utf8') };
+    yield { id: file, task: 'text', text: decodeText(await readFile(file), file, 1) };
     return;
   }
-  const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
-  let lineNumber = 0;
-  for await (const line of lines) {
-    lineNumber++;
+  for await (const { bytes, lineNumber } of byteLines(file)) {
+    const line = decodeText(bytes, file, lineNumber);
     if (line.trim() === '') continue;
     let parsed: unknown;
     try {
@@ -119,5 +166,14 @@ export async function* readCorpus(path: string, options: ReadCorpusOptions = {})
       yield { index: current, ...document };
       if (++emitted >= limit) return;
     }
+  }
+  // A corpus that yields nothing would label or train on nothing and still report success.
+  if (emitted === 0) {
+    throw new TextError(
+      'E_CORPUS_EMPTY',
+      index === 0
+        ? `corpus ${path} holds no documents (its files are empty or hold only blank lines)`
+        : `corpus ${path} holds ${index} documents, none of task ${options.tasks!.join(', ')}; choose tasks it holds`,
+    );
   }
 }
