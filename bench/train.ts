@@ -1,29 +1,21 @@
 // Training step time of the student (two sizes, step breakdown) and export parity
 // (onnxruntime-node on the exported ONNX vs the tfjs forward).
-import { compareWithTorch } from '../packages/trainer/bench/versus-torch.js';
+import { compareWithTorch, comparisonHeader, comparisonTable, type Comparison } from '../packages/trainer/bench/versus-torch.js';
 import { measureExportParity } from '../packages/trainer/bench/parity.js';
 import { machine, table, type SectionResult } from './report.js';
 
-export async function benchTrainSection(): Promise<Omit<SectionResult, 'command'>> {
-  const comparison = await compareWithTorch({ rounds: 3, threads: [2, 1], steps: 5, warmup: 2 });
+/** The section from a comparison (measured now by `benchTrainSection`, or summarized from kept runs). */
+export function trainSection(comparison: Comparison, steps: number, warmup: number): Omit<SectionResult, 'command'> {
   const markdown = [
-    `The trainer's step (onnxruntime engine) beside its PyTorch twin \`../shared/bench/torch_step.py\` (PyTorch from Debian with OpenBLAS) on the same CPU, batch 8 × seq 128, vocab 8000, next-token cross-entropy, clip + AdamW. Each of ${comparison.rounds} rounds runs kd and PyTorch alternately in fresh processes at 2 and 1 threads (median of 5 steps after 2 warm-ups each); the table gives the median over rounds. fwd / bwd / opt: kd's forward is a separate loss-only run and its backward the rest of the gradient run; PyTorch's are its own autograd split. GFLOP/s counts the products as torch_step.py does. The KD column is the distillation step (α 0.5, τ 2, forward KL, 32 teacher ids per position, tail as a bucket) at 2 threads, and its ratio to the CE step. The machine was shared with other work while this ran (1-minute load average ${comparison.loadAverage.min.toFixed(0)}–${comparison.loadAverage.max.toFixed(0)} on 2 cores at the start of the runs), so absolute times are inflated and the 2-thread figures are those of processes that seldom had two free cores; the ratios of runs alternated in one window are the figures to read.`,
+    `The trainer's step (onnxruntime engine) beside its PyTorch twin \`../shared/bench/torch_step.py\` (PyTorch from Debian with OpenBLAS) on the same CPU, batch 8 × seq 128, vocab 8000, next-token cross-entropy, clip + AdamW. Each of ${comparison.rounds} round(s) runs kd and PyTorch alternately in fresh processes at 2 and 1 threads (median of ${steps} steps after ${warmup} warm-ups each); the table gives the median over rounds. fwd / bwd / opt: kd's forward is a separate loss-only run and its backward the rest of the gradient run; PyTorch's are its own autograd split. GFLOP/s counts the products as torch_step.py does. The KD column is the distillation step (α 0.5, τ 2, forward KL, 32 teacher ids per position, tail as a bucket) at 2 threads, and its ratio to the CE step. The machine was shared with other work while this ran (1-minute load average ${comparison.loadAverage.min.toFixed(0)}–${comparison.loadAverage.max.toFixed(0)} on 2 cores at the start of the runs), so absolute times are inflated and the 2-thread figures are those of processes that seldom had two free cores; the ratios of runs alternated in one window are the figures to read.`,
     '',
-    table(
-      ['size', 'threads', 'kd step ms (fwd / bwd / opt)', 'kd GFLOP/s', 'PyTorch step ms (fwd / bwd / opt)', 'PyTorch GFLOP/s', 'kd / PyTorch', 'KD step ms (KD / CE)'],
-      comparison.rows.map((row) => [
-        row.size,
-        row.threads,
-        `${row.kdStepMs.toFixed(0)} (${row.kdForwardMs.toFixed(0)} / ${row.kdBackwardMs.toFixed(0)} / ${row.kdOptimizerMs.toFixed(0)})`,
-        row.kdGflops.toFixed(1),
-        `${row.torchStepMs.toFixed(0)} (${row.torchForwardMs.toFixed(0)} / ${row.torchBackwardMs.toFixed(0)} / ${row.torchOptimizerMs.toFixed(0)})`,
-        row.torchGflops.toFixed(1),
-        `${row.ratio.toFixed(2)}×`,
-        Number.isNaN(row.distillationStepMs) ? '' : `${row.distillationStepMs.toFixed(0)} (${(row.distillationStepMs / row.kdStepMs).toFixed(2)}×)`,
-      ]),
-    ),
+    table(comparisonHeader, comparisonTable(comparison)),
   ].join('\n');
   return { title: 'Student training step (@kd/trainer)', date: new Date().toISOString().slice(0, 10), machine: machine(), markdown, data: comparison };
+}
+
+export async function benchTrainSection(): Promise<Omit<SectionResult, 'command'>> {
+  return trainSection(await compareWithTorch({ rounds: 3, threads: [2, 1], steps: 5, warmup: 2 }), 5, 2);
 }
 
 export async function benchParitySection(): Promise<Omit<SectionResult, 'command'>> {
