@@ -61,7 +61,7 @@ export async function benchInferenceQualitySection(options: { translateLimit?: n
   const { classification, translation } = result;
   const labels = Object.entries(classification.labels).map(([label, entry]) => [label, entry.support, entry.precision.toFixed(3), entry.recall.toFixed(3)]);
   const markdown = [
-    `The shared teacher \`teacher-llama-13m\` through @kd/infer on \`../shared/corpus/dev.jsonl\`. Classification: \`model.classify(input, ['spam', 'ham'])\` (the label whose continuation \`Label: <label></s>\` is more likely) on ${classification.total} classify rows${classifyLimit ? ' (the first ones)' : ' (all)'}. Translation: \`model.translate(src)\` greedy, at most 2 × source tokens + 16 new tokens, on the first ${translation.examples} translate rows, corpus chrF (character 6-grams, β = 2, as sacreBLEU 2 computes it; \`chrF\` from @kd/infer). These are the teacher's row of the distillation table.`,
+    `The shared teacher \`teacher-llama-13m\` through @kd/infer on \`../shared/corpus/dev.jsonl\`. Classification: \`model.classify(input, ['spam', 'ham'])\` (the label whose continuation \`Label: <label></s>\` is more likely) on ${classification.total} classify rows${classifyLimit ? ' (every k-th row: the file lists them grouped by label)' : ' (all)'}. Translation: \`model.translate(src)\` greedy, at most 2 × source tokens + 16 new tokens, on the first ${translation.examples} translate rows, corpus chrF (character 6-grams, β = 2, as sacreBLEU 2 computes it; \`chrF\` from @kd/infer). These are the teacher's row of the distillation table.`,
     '',
     table(['task', 'measure', 'value', 'examples'], [
       ['classify (spam/ham)', 'accuracy', classification.accuracy.toFixed(4), classification.total],

@@ -45,7 +45,9 @@ export async function benchQuality(options: QualityOptions = {}): Promise<Qualit
     .filter((line) => line.trim())
     .map((line) => JSON.parse(line) as Row);
   const take = <T>(items: T[], limit: number | undefined) => (limit ? items.slice(0, limit) : items);
-  const classify = take(rows.filter((row) => row.task === 'classify'), options.classifyLimit);
+  // dev.jsonl lists the classify rows grouped by label, so a subset is every k-th row, not the first ones.
+  const spread = <T>(items: T[], limit: number | undefined) => (limit && limit < items.length ? items.filter((_, i) => i % Math.ceil(items.length / limit) === 0) : items);
+  const classify = spread(rows.filter((row) => row.task === 'classify'), options.classifyLimit);
   const translate = take(rows.filter((row) => row.task === 'translate'), options.translateLimit ?? 300);
   const model = await loadModel(options.dir ?? teacherFolder, { threads: options.threads ?? 2, promptOverflow: 'truncate-left', onNotice: () => undefined });
   try {
