@@ -83,10 +83,12 @@ describe('train (objective ce)', () => {
     const lines = (await readFile(devCorpus, 'utf8')).split('\n');
     const edited = join(inputs, 'edited.jsonl');
     await writeFile(edited, [lines[1], lines[0], ...lines.slice(2)].join('\n'));
-    // Another tokenizer file: the same tokens with one more added token.
+    // Another tokenizer file of the same size (one that did not fit the model would be refused
+    // earlier, as E_VOCAB_MISMATCH): the same vocabulary without its last merge.
     const otherTokenizer = join(inputs, 'tokenizer.json');
     const tokenizerJson = JSON.parse(await readFile(teacherTokenizer, 'utf8'));
-    tokenizerJson.added_tokens.push({ id: 32000, content: '<extra>', single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });
+    expect(tokenizerJson.model.merges.length).toBeGreaterThan(0);
+    tokenizerJson.model.merges.pop();
     await writeFile(otherTokenizer, JSON.stringify(tokenizerJson));
     const refusals: [Partial<TrainOptionsInput>, RegExp][] = [
       [{ corpus: edited }, /corpus content \(sha256\): the run recorded "[0-9a-f]{64}", this resume gives "[0-9a-f]{64}"/],
