@@ -5,7 +5,7 @@ import { benchQuality } from '../packages/infer/bench/quality.js';
 import { cpus } from 'node:os';
 import { machine, table, type SectionResult } from './report.js';
 
-const format = (value: number) => (Number.isNaN(value) ? '—' : value < 100 ? value.toFixed(1) : value.toFixed(0));
+const format = (value: number | null) => (value === null || !Number.isFinite(value) ? '—' : value < 100 ? value.toFixed(1) : value.toFixed(0));
 
 export async function benchInferenceSection(): Promise<Omit<SectionResult, 'command'>> {
   const result = await benchGenerateSpeed({ rounds: 3, threads: 2, log: (line) => process.stderr.write(`${line}\n`) });
@@ -18,7 +18,8 @@ export function renderInference({ rows, load }: SpeedResult): string {
   const lines = rows.map((row) => {
     const baseline = keyed.get(`${row.folder}|${row.measure}`);
     let ratio = '—';
-    if (baseline && row !== baseline && !Number.isNaN(baseline.value)) {
+    // A failed baseline has no value (NaN, stored in JSON as null).
+    if (baseline && row !== baseline && !baseline.failure && Number.isFinite(baseline.value)) {
       ratio = row.unit === 'ms' ? `${(baseline.value / row.value).toFixed(2)}× faster` : `${(row.value / baseline.value).toFixed(2)}×`;
     }
     const value = row.failure ? 'fails (see below)' : format(row.value);
