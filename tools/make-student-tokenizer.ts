@@ -17,13 +17,13 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { readCorpus } from '../packages/text/src/corpus.js';
 
-// The binding is a dependency of @kd/vocab-align, not of the repository root.
-const requireFromAlign = createRequire(new URL('../packages/vocab-align/package.json', import.meta.url));
+// The binding is a dependency of @kd/text, not of the repository root.
+const requireFromText = createRequire(new URL('../packages/text/package.json', import.meta.url));
 interface TrainableTokenizer {
   train(files: string[]): void;
   save(path: string, pretty?: boolean): void;
 }
-const { Tokenizer } = requireFromAlign('tokenizers') as { Tokenizer: { fromString(json: string): TrainableTokenizer } };
+const { Tokenizer } = requireFromText('tokenizers') as { Tokenizer: { fromString(json: string): TrainableTokenizer } };
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 const { values } = parseArgs({

@@ -1,3 +1,4 @@
 import { packageConfig } from '../../tsup.config.base';
 
-export default packageConfig({ entry: ['src/cli.ts'], dts: false, banner: { js: '#!/usr/bin/env node' } });
+// The CLI is an ES module executable: no CommonJS build, no declarations.
+export default packageConfig({ entry: ['src/cli.ts'], format: ['esm'], dts: false, banner: { js: '#!/usr/bin/env node' } });

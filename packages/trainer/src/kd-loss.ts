@@ -41,7 +41,7 @@ export function distillationLoss(logits: tf.Tensor2D, targets: LossTargets, sett
   const [rows, vocab] = logits.shape;
   checkTargets(soft, rows, vocab);
   const { alpha, temperature } = settings;
-  const weights = targets.weights ?? tf.onesLike(targets.labels).asType('float32');
+  const weights = targets.weights ?? tf.cast(tf.onesLike(targets.labels), 'float32');
   const indices = entryIndices(soft, vocab);
 
   const objective = tf.customGrad((logitsInput, labelsInput, weightsInput, save) => {

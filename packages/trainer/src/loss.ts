@@ -62,7 +62,7 @@ const weightedCrossEntropy = tf.customGrad((logitsInput, labelsInput, weightsInp
 
 /** Mean next-token cross-entropy in nats over the weighted rows. */
 export function crossEntropy(logits: tf.Tensor2D, targets: LossTargets): tf.Scalar {
-  const weights = targets.weights ?? tf.onesLike(targets.labels).asType('float32');
+  const weights = targets.weights ?? tf.cast(tf.onesLike(targets.labels), 'float32');
   return weightedCrossEntropy(logits, targets.labels, weights) as tf.Scalar;
 }
 

@@ -1,0 +1,60 @@
+// A package's dependencies are what its shipped code imports: every declared dependency is
+// imported somewhere in src (tests aside), and every package src imports is declared.
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+const builtins = new Set(['node', 'vitest']);
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((entry) => entry.isFile() && entry.name.endsWith('.ts') && !/\.test\.ts$|-suite\.ts$|^test-|-child\.ts$/.test(entry.name))
+    .map((entry) => join(entry.parentPath, entry.name));
+}
+
+/** Package names imported by a file: static imports, re-exports and import('literal'). */
+function importedPackages(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  const names: string[] = [];
+  for (const match of text.matchAll(/(?:from\s+|import\s*\(\s*|import\s+)['"]([^'"./][^'"]*)['"]/g)) {
+    const specifier = match[1];
+    if (specifier.startsWith('node:')) continue;
+    const parts = specifier.split('/');
+    names.push(specifier.startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0]);
+  }
+  return names;
+}
+
+const manifests = ['packages', 'apps'].flatMap((group) =>
+  readdirSync(join(root, group)).map((name) => join(root, group, name, 'package.json')).filter((path) => {
+    try {
+      readFileSync(path);
+      return true;
+    } catch {
+      return false;
+    }
+  }),
+);
+
+describe('declared dependencies match imports', () => {
+  for (const manifestPath of manifests) {
+    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as {
+      name: string;
+      private?: boolean;
+      dependencies?: Record<string, string>;
+      peerDependencies?: Record<string, string>;
+      peerDependenciesMeta?: Record<string, { optional?: boolean }>;
+    };
+    if (manifest.private) continue;
+    it(manifest.name, () => {
+      const imported = new Set(sourceFiles(join(dirname(manifestPath), 'src')).flatMap(importedPackages).filter((name) => !builtins.has(name)));
+      // An optional peer is loaded by a computed name when present (the trainer's tfjs-node).
+      const optionalPeers = Object.keys(manifest.peerDependenciesMeta ?? {}).filter((name) => manifest.peerDependenciesMeta?.[name]?.optional);
+      const declared = new Set([...Object.keys(manifest.dependencies ?? {}), ...Object.keys(manifest.peerDependencies ?? {})]);
+      expect([...declared].filter((name) => !imported.has(name) && !optionalPeers.includes(name)).sort(), 'declared but never imported').toEqual([]);
+      expect([...imported].filter((name) => !declared.has(name)).sort(), 'imported but not declared').toEqual([]);
+    });
+  }
+});
