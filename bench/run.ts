@@ -13,7 +13,7 @@ const devLabels = `${repoRoot}out/bench/dev-labels`;
 async function labelDev(): Promise<void> {
   const { runLabel } = await import('../apps/distill/src/commands/label.js');
   await runLabel(
-    { teacher: teacherDir, data: devCorpus, out: devLabels, mode: 'adaptive', k: 32, p: 0.95, kMin: 1, kMax: 64, temperature: 1, batchSize: 8, rowsPerPart: 262_144, threads: 2 },
+    { teacher: teacherDir, data: devCorpus, out: devLabels, mode: 'adaptive', k: 32, p: 0.95, kMin: 1, kMax: 64, samples: 12, proposalTemperature: 1, seed: 0, temperature: 1, batchSize: 8, rowsPerPart: 262_144, threads: 2 },
     (line) => process.stderr.write(`${line}\n`),
   );
 }
@@ -29,6 +29,8 @@ const sections: Record<string, Section> = {
   server: async () => (await import('../apps/infer-server/bench/server.js')).benchServerSection(),
   inference: async () => (await import('./inference.js')).benchInferenceSection(),
   'inference-quality': async () => (await import('./inference.js')).benchInferenceQualitySection(),
+  labelspeed: async () => (await import('./label-speed.js')).benchLabelSpeed({ teacherDir, corpusPath: devCorpus, every: 10, rounds: 2 }),
+  storage: async () => (await import('./storage.js')).benchStorage({ teacherDir, corpusPath: devCorpus, every: 30, fidelityPositions: 128 }),
 };
 
 const { values } = parseArgs({ options: { only: { type: 'string' } } });

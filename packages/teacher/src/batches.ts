@@ -4,7 +4,13 @@ import type { PaddedBatch } from './feeds.js';
 import { planWindows, type DocumentWindow } from './windows.js';
 
 export interface BatchOptions {
+  /** Most windows per batch. */
   batchSize: number;
+  /**
+   * Most positions one run computes, padding included (batch × longest window): windows of
+   * short documents share a batch, a long window runs with fewer beside it. Unbounded when left out.
+   */
+  batchTokens?: number;
   window: number;
   stride: number;
   /** Id written into padding positions (masked out; any valid id works). */
@@ -43,12 +49,22 @@ export async function* packBatches<D extends { tokenIds: Uint32Array }>(
 ): AsyncGenerator<PackedBatch<D>> {
   let slots: WindowSlot<D>[] = [];
   let opened: PackedBatch<D>['opened'] = [];
+  let longest = 0;
   for await (const document of documents) {
     const windows = planWindows(document.tokenIds.length, options.window, options.stride);
     opened.push({ document, windows: windows.length });
     for (const window of windows) {
+      const length = window.end - window.start;
+      if (slots.length > 0 && options.batchTokens !== undefined && (slots.length + 1) * Math.max(longest, length) > options.batchTokens) {
+        yield { padded: pad(slots, options.padId), slots, opened };
+        slots = [];
+        opened = [];
+        longest = 0;
+      }
       slots.push({ document, window });
+      longest = Math.max(longest, length);
       if (slots.length === options.batchSize) {
+        longest = 0;
         yield { padded: pad(slots, options.padId), slots, opened };
         slots = [];
         opened = [];

@@ -8,14 +8,19 @@ import type { PaddedBatch } from './feeds.js';
 export interface LabelOptions {
   /** Which probabilities to keep per position. */
   spec: CompressionSpec;
-  /** Windows per model run (default 8). */
+  /** Most windows per model run (default 64; `batchTokens` usually binds first). */
   batchSize?: number;
-  /** Tokens per window (default min(contextLength, 256)). */
+  /** Most positions per model run, padding included (default 2048): bounds the [batch, sequence, vocabulary] logits the graph holds. */
+  batchTokens?: number;
+  /**
+   * Tokens per window (default min(contextLength, 1024)): a document that fits is read in one
+   * window, so no position is computed twice.
+   */
   window?: number;
   /** New positions per window after the first (default window / 2). */
   stride?: number;
-  /** Called after every model run: positions labelled, documents finished, seconds taken. */
-  onBatch?: (info: { tokens: number; documents: number; seconds: number }) => void;
+  /** Called after every model run: positions labelled, positions computed (batch × sequence), documents finished, seconds taken. */
+  onBatch?: (info: { tokens: number; computed: number; documents: number; seconds: number }) => void;
 }
 
 /**
@@ -91,7 +96,7 @@ export async function* labelTokenized<D extends { tokenIds: Uint32Array }>(
         tokens += end - labelFrom;
         if (--pending.windowsLeft === 0) finished++;
       });
-      settings.onBatch?.({ tokens, documents: finished, seconds: (performance.now() - started) / 1000 });
+      settings.onBatch?.({ tokens, computed: padded.batch * padded.sequence, documents: finished, seconds: (performance.now() - started) / 1000 });
     }
     while (queue.length > 0 && queue[0].windowsLeft === 0) {
       const done = queue.shift()!;

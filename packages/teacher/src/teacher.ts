@@ -221,12 +221,15 @@ export async function loadTeacher(dir: string, options: LoadTeacherOptions = {})
     if (k < needed) {
       throw new TeacherError('E_OPTIONS', `the spec keeps up to ${needed} probabilities per position but the teacher was loaded with topK ${k}; load it with topK ≥ ${needed} or lower k/kMax`);
     }
-    const window = labelOptions.window ?? Math.min(contextLength, 256);
+    const window = labelOptions.window ?? Math.min(contextLength, 1024);
     const stride = labelOptions.stride ?? Math.max(1, Math.floor(window / 2));
-    const batchSize = labelOptions.batchSize ?? 8;
+    const batchSize = labelOptions.batchSize ?? 64;
+    // A window longer than the budget still runs, alone in its batch.
+    const batchTokens = labelOptions.batchTokens ?? 2048;
     checkWindowOptions(window, stride, contextLength);
     checkPositive('batchSize', batchSize, true);
-    return { spec, k: Math.min(spec.mode === 'sampled' ? needed : k, vocabSize), vocabSize, window, stride, batchSize, padId: tokenizer.roles.eos ?? 0, onBatch: labelOptions.onBatch };
+    checkPositive('batchTokens', batchTokens, true);
+    return { spec, k: Math.min(spec.mode === 'sampled' ? needed : k, vocabSize), vocabSize, window, stride, batchSize, batchTokens, padId: tokenizer.roles.eos ?? 0, onBatch: labelOptions.onBatch };
   };
 
   let closed = false;

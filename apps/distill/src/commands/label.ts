@@ -29,6 +29,7 @@ const labelSchema = z.object({
   seed: z.coerce.number().int().min(0),
   temperature: z.coerce.number().positive(),
   batchSize: z.coerce.number().int().min(1),
+  batchTokens: z.coerce.number().int().min(1).optional(),
   window: z.coerce.number().int().min(2).optional(),
   stride: z.coerce.number().int().min(1).optional(),
   rowsPerPart: z.coerce.number().int().min(1),
@@ -111,7 +112,7 @@ export async function runLabel(options: LabelOptions, log: (line: string) => voi
     let documents = alreadyDone;
     let tokens = 0;
     const started = performance.now();
-    for await (const document of teacher.label(pending(), { spec, batchSize: options.batchSize, window: options.window, stride: options.stride })) {
+    for await (const document of teacher.label(pending(), { spec, batchSize: options.batchSize, batchTokens: options.batchTokens, window: options.window, stride: options.stride })) {
       await writer.append(document);
       documents++;
       tokens += document.tokenIds.length;
@@ -151,8 +152,9 @@ export function labelCommand(): Command {
     .option('--proposal-temperature <t>', 'sampled / hybrid mode: draw from p^(1/t), importance-weighted back to p', numberOption('--proposal-temperature'), 1)
     .option('--seed <n>', 'sampled / hybrid mode: seed of the draws', integerOption('--seed', { min: 0 }), 0)
     .option('--temperature <t>', 'softmax temperature τ', numberOption('--temperature'), 1)
-    .option('--batch-size <n>', 'windows per teacher batch', integerOption('--batch-size', { min: 1 }), 8)
-    .option('--window <n>', 'context window in tokens (default: min(model context, 256))', integerOption('--window', { min: 2 }))
+    .option('--batch-size <n>', 'most windows per teacher batch', integerOption('--batch-size', { min: 1 }), 64)
+    .option('--batch-tokens <n>', 'most positions per teacher batch, padding included (default 2048)', integerOption('--batch-tokens', { min: 1 }))
+    .option('--window <n>', 'context window in tokens (default: min(model context, 1024))', integerOption('--window', { min: 2 }))
     .option('--stride <n>', 'new tokens per window for long documents (default: window / 2)', integerOption('--stride', { min: 1 }))
     .option('--rows-per-part <n>', 'target token rows per Parquet part', integerOption('--rows-per-part', { min: 1 }), 262_144)
     .option('--limit <n>', 'label only the first n documents', integerOption('--limit'))
