@@ -6,7 +6,8 @@
 // frequency ranking is stored), so the figures are sizes, not entropy bounds.
 // Run: npx tsx bench/id-contexts.ts [every]   (every how many documents of dev.jsonl; default 10)
 import { keptCount, type CompressionSpec, type LabelledDocument } from '@kd/compress';
-import { loadTeacher, readCorpus, type CorpusDocument } from '@kd/teacher';
+import { loadTeacher } from '@kd/teacher';
+import { readCorpus, type CorpusDocument } from '@kd/text';
 import { sharedDir } from './report.js';
 
 /** Bits of a Rice code with the best parameter for `values` (5 bits for the parameter). */

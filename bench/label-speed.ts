@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDatasetWriter } from '@kd/codec-parquet';
 import type { CompressionSpec } from '@kd/compress';
-import { loadTeacher, readCorpus, type CorpusDocument } from '@kd/teacher';
+import { loadTeacher } from '@kd/teacher';
+import { readCorpus, type CorpusDocument } from '@kd/text';
 import { packBatches, type BatchOptions } from '../packages/teacher/src/batches.js';
 import { argmaxRunner } from '../packages/teacher/bench/argmax-limit.js';
 import type { PaddedBatch } from '../packages/teacher/src/feeds.js';
@@ -38,13 +39,13 @@ export async function benchLabelSpeed(options: { teacherDir: string; corpusPath:
       const tokenized: { tokenIds: Uint32Array }[] = [];
       for (const document of documents) {
         const { ids } = await teacher.tokenizer.encode(document.text);
-        tokenized.push({ tokenIds: Uint32Array.of(teacher.tokenizer.bosId ?? 0, ...ids, teacher.tokenizer.eosId ?? 0) });
+        tokenized.push({ tokenIds: Uint32Array.of(teacher.tokenizer.roles.bos ?? 0, ...ids, teacher.tokenizer.roles.eos ?? 0) });
       }
       return tokenized;
     };
     const tokenized = await tokenize();
     const tokens = tokenized.reduce((sum, document) => sum + document.tokenIds.length, 0);
-    const padId = teacher.tokenizer.eosId ?? 0;
+    const padId = teacher.tokenizer.roles.eos ?? 0;
     const old = await computedPositions(tokenized, { batchSize: 8, window: Math.min(256, teacher.contextLength), stride: 128, padId });
     const window = Math.min(teacher.contextLength, 1024);
     const current = await computedPositions(tokenized, { batchSize: 64, batchTokens: 2048, window, stride: window / 2, padId });

@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { datasetStats, openDataset, openDatasetWriter } from '@kd/codec-parquet';
 import { describeSpec, FidelityMeter, keptCount, softmax, SparseRowsBuilder, type CompressionSpec, type LabelledDocument } from '@kd/compress';
-import { loadTeacher, readCorpus, type CorpusDocument } from '@kd/teacher';
+import { loadTeacher } from '@kd/teacher';
+import { readCorpus, type CorpusDocument } from '@kd/text';
 import { machine, table, type SectionResult } from './report.js';
 
 const settings: CompressionSpec[] = [
