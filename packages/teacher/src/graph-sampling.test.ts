@@ -45,7 +45,7 @@ describe('sampled rows drawn inside the graph', () => {
     ['hybrid p = 0.3, kMax 6, 8 tail draws', { mode: 'hybrid', p: 0.3, kMin: 1, kMax: 6, samples: 8, proposalTemperature: 1, seed: 3 }],
     ['hybrid p = 0.3, kMax 4, 6 tail draws at proposal temperature 1.5', { mode: 'hybrid', p: 0.3, kMin: 1, kMax: 4, samples: 6, proposalTemperature: 1.5, seed: 4 }],
   ] as [string, CompressionSpec][])('are unbiased estimates of the full softmax (%s), reproducible from the seed', async (_name, spec) => {
-    const dir = await teacherFolder(tableModel({ vocab, idsType: 'int64' }));
+    const dir = await teacherFolder(tableModel({ vocab, idsType: 'int64' }), vocab);
     folders.push(dir);
     const temperature = 1.3;
     const truth = softmax(lookupTable(vocab).slice(5 * vocab, 6 * vocab), temperature);
@@ -72,7 +72,7 @@ describe('sampled rows drawn inside the graph', () => {
   });
 
   it('a top-k row of the same positions fails the check (the check can fail)', async () => {
-    const dir = await teacherFolder(tableModel({ vocab }));
+    const dir = await teacherFolder(tableModel({ vocab }), vocab);
     folders.push(dir);
     const teacher = await loadTeacher(dir, { threads: 1 });
     try {
