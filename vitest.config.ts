@@ -16,6 +16,7 @@ export default defineConfig({
       '@kd/vocab-align': src('vocab-align'),
       '@kd/trainer': src('trainer'),
       '@kd/infer': src('infer'),
+      '@kd/pipeline': src('pipeline'),
     },
   },
   test: {

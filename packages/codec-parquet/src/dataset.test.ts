@@ -5,7 +5,7 @@ import type { LabelledDocument } from '@kd/compress';
 import * as parquet from 'parquet-wasm';
 import { describe, expect, test } from 'vitest';
 import { expectSameDocument, freshDatasetPath, testHeader } from './expect-document.js';
-import { datasetStats, openDataset, openDatasetWriter, quantizationSchemes, verifyDataset } from './index.js';
+import { datasetStats, openDataset, openDatasetWriter, quantizationSchemes, roundTripRows, verifyDataset } from './index.js';
 import { seededRandom, syntheticDocument } from './synthetic.js';
 
 function documents(count: number, seed = 1): LabelledDocument[] {
@@ -176,4 +176,34 @@ test('parts written before ids were stored uncompressed (ZSTD on every column, p
   const read = await readAll(dir);
   expect(read.length).toBe(written.length);
   read.forEach((document, i) => expectSameDocument(document, written[i], 'u8-log'));
+});
+
+test('part(i) decodes one part on its own, in any order, with the documents documents() yields', async () => {
+  const dir = await freshDatasetPath();
+  const writer = await openDatasetWriter(dir, testHeader, { rowsPerPart: 150 });
+  for (const document of documents(24, 7)) await writer.append(document);
+  await writer.close();
+  const reader = await openDataset(dir);
+  const all = await readAll(dir);
+  const parts = reader.manifest.parts;
+  expect(parts.length).toBeGreaterThan(2);
+  const byPart = new Map<number, LabelledDocument[]>();
+  for (const index of [...parts.keys()].reverse()) byPart.set(index, await reader.part(index));
+  const joined = [...parts.keys()].flatMap((index) => byPart.get(index)!);
+  expect(joined.map((document) => document.index)).toEqual(all.map((document) => document.index));
+  joined.forEach((document, index) => expect(document).toEqual(all[index]));
+  for (const [index, part] of parts.entries()) expect(byPart.get(index)!.map((document) => document.index)).toEqual(Array.from({ length: part.documentCount }, (_, offset) => part.documents[0] + offset));
+  await expect(reader.part(parts.length)).rejects.toMatchObject({ code: 'E_INPUT' });
+});
+
+test('roundTripRows gives the rows a written dataset reads back, bit for bit', async () => {
+  for (const scheme of quantizationSchemes) {
+    const dir = await freshDatasetPath();
+    const written = documents(6, 11);
+    const writer = await openDatasetWriter(dir, testHeader, { quantization: scheme });
+    for (const document of written) await writer.append(document);
+    await writer.close();
+    const read = await readAll(dir);
+    read.forEach((document, index) => expect(roundTripRows(written[index].rows, scheme)).toEqual(document.rows));
+  }
 });

@@ -4,5 +4,6 @@ export { openDataset, datasetStats, type DatasetReader, type OpenDatasetOptions,
 export { verifyDataset, type VerifyReport, type VerifyProblem } from './verify.js';
 export { formatVersion, type Manifest, type ManifestHeader, type ManifestPart } from './manifest.js';
 export { quantizationSchemes, defaultQuantization, type QuantizationScheme } from './quantization.js';
+export { roundTripRows } from './round-trip.js';
 export type { UnitHashOptions } from './units.js';
 export { CodecError, type CodecErrorCode } from './errors.js';

@@ -7,7 +7,7 @@ import type { LabelledDocument } from '@kd/compress';
 import { CodecError } from './errors.js';
 import { readBytes, sha256Hex } from './files.js';
 import { unpackIdRows } from './id-packing.js';
-import { headerFingerprint, type Manifest, readManifest } from './manifest.js';
+import { headerFingerprint, type Manifest, type ManifestPart, readManifest } from './manifest.js';
 import { type PartContents, readPartParquet } from './part-schema.js';
 import { dequantizeRows, dequantizeTailMass } from './quantization.js';
 import { renormalizeRows } from './renormalize.js';
@@ -32,6 +32,11 @@ export interface DatasetReader {
   readonly manifest: Manifest;
   /** The stored documents in corpus order, part by part. */
   documents(): AsyncGenerator<LabelledDocument>;
+  /**
+   * The documents of one part (0 ≤ index < manifest.parts.length), decoded on their own: random
+   * access for a reader that visits parts in its own order and holds one part at a time.
+   */
+  part(index: number): Promise<LabelledDocument[]>;
 }
 
 export async function openDataset(dir: string, options: OpenDatasetOptions = {}): Promise<DatasetReader> {
@@ -53,25 +58,32 @@ export async function openDataset(dir: string, options: OpenDatasetOptions = {})
   }
   const verify = options.verify ?? true;
   const fingerprint = headerFingerprint(manifest, manifest.quantization);
+  const decodePart = async (part: ManifestPart) => {
+    const bytes = await readBytes(join(dir, part.file));
+    if (verify) checkPart(bytes, part.file, part.sha256);
+    const contents = readPartParquet(bytes, part.file);
+    if (contents.format.quantization !== manifest.quantization) {
+      throw new CodecError('E_PART_FORMAT', `${part.file} uses quantization ${contents.format.quantization}; the manifest says ${manifest.quantization}`);
+    }
+    // A manifest edited to claim another teacher, tokenizer or compression must not pass for it.
+    if (verify && contents.format.header !== fingerprint) {
+      throw new CodecError('E_MANIFEST', `${part.file} was written under another header than manifest.json states (teacher, tokenizer, vocabulary, temperature or compression); run verifyDataset for details`);
+    }
+    const documents = [...decodeDocuments(contents, part.file)];
+    if (options.renormalize) for (const document of documents) renormalizeRows(document.rows);
+    return documents;
+  };
   return {
     manifest,
     async *documents() {
-      for (const part of manifest.parts) {
-        const bytes = await readBytes(join(dir, part.file));
-        if (verify) checkPart(bytes, part.file, part.sha256);
-        const contents = readPartParquet(bytes, part.file);
-        if (contents.format.quantization !== manifest.quantization) {
-          throw new CodecError('E_PART_FORMAT', `${part.file} uses quantization ${contents.format.quantization}; the manifest says ${manifest.quantization}`);
-        }
-        // A manifest edited to claim another teacher, tokenizer or compression must not pass for it.
-        if (verify && contents.format.header !== fingerprint) {
-          throw new CodecError('E_MANIFEST', `${part.file} was written under another header than manifest.json states (teacher, tokenizer, vocabulary, temperature or compression); run verifyDataset for details`);
-        }
-        for (const document of decodeDocuments(contents, part.file)) {
-          if (options.renormalize) renormalizeRows(document.rows);
-          yield document;
-        }
+      for (const part of manifest.parts) yield* await decodePart(part);
+    },
+    async part(index) {
+      const part = manifest.parts[index];
+      if (!Number.isInteger(index) || part === undefined) {
+        throw new CodecError('E_INPUT', `part ${index} does not exist: ${dir} has ${manifest.parts.length} parts (0 … ${manifest.parts.length - 1})`);
       }
+      return decodePart(part);
     },
   };
 }

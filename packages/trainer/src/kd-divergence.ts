@@ -99,22 +99,21 @@ export function divergenceRows(targets: SoftTargets, studentProbs: ArrayLike<num
   const dense = new Float64Array(rows);
   const sparse = new Float64Array(rows * width);
   const term = { value: 0, slope: 0 };
-  // Entry k's category: the first entry of the row with its id (K is small: a linear scan).
+  // Entry k's category: the first entry of the row with its id, found through a slot per id.
   const owner = new Int32Array(width);
   const mass = new Float64Array(width);
+  let largestId = 0;
+  for (let index = 0; index < ids.length; index++) largestId = Math.max(largestId, ids[index]);
+  const slots = new Int32Array(largestId + 1).fill(-1);
   for (let row = 0; row < rows; row++) {
     if (present[row] === 0) continue;
     const base = row * width;
     let studentKept = 0;
     for (let k = 0; k < width; k++) {
       const id = ids[base + k];
-      let first = k;
-      for (let j = 0; j < k; j++) {
-        if (ids[base + j] === id) {
-          first = j;
-          break;
-        }
-      }
+      const seen = slots[id];
+      const first = seen >= 0 ? seen : k;
+      if (seen < 0) slots[id] = k;
       owner[k] = first;
       if (first === k) {
         mass[k] = probs[base + k];
@@ -136,6 +135,7 @@ export function divergenceRows(targets: SoftTargets, studentProbs: ArrayLike<num
       meanSlope += weighted;
       sparse[base + k] = weighted - student * residualSlope;
     }
+    for (let k = 0; k < width; k++) slots[ids[base + k]] = -1;
     value[row] = total;
     dense[row] = residualSlope - meanSlope;
   }

@@ -1,87 +1,14 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initializeBackend } from './backend.js';
-import type { DistillationSettings, Divergence, SoftTargets, TailTreatment } from './kd-divergence.js';
+import type { DistillationSettings, Divergence, TailTreatment } from './kd-divergence.js';
+import { certainTeacher, matchingTeacher, rows, sample, vocab, width } from './kd-test-batches.js';
 import { createDistillationObjective } from './kd-loss.js';
 import { createObjective } from './loss.js';
-import { engineObjective, referenceObjective, testObjective, type ObjectiveInput } from './objective-suite.js';
+import { engineObjective, referenceObjective, testObjective } from './objective-suite.js';
 
 beforeAll(async () => {
   await initializeBackend({ prefer: 'wasm' });
 });
-
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return state / 4294967296;
-  };
-}
-
-const vocab = 10;
-const rows = 6;
-const width = 4;
-
-/**
- * Six rows over ten ids: row 1 has no teacher row (hard label only), row 2 a collision (two
- * teacher tokens on student id 3), row 4 two entries and padding.
- */
-function sample(tail: TailTreatment, seed = 1): ObjectiveInput {
-  const next = random(seed);
-  const logits = new Float32Array(rows * vocab).map(() => 3 * (next() - 0.5));
-  const labels = Int32Array.from({ length: rows }, () => Math.floor(next() * vocab));
-  const ids = new Int32Array(rows * width);
-  const probs = new Float32Array(rows * width);
-  const residual = new Float32Array(rows);
-  const present = new Uint8Array(rows).fill(1);
-  present[1] = 0;
-  for (let row = 0; row < rows; row++) {
-    const rowIds = row === 2 ? [3, 3, 5, 7] : row === 4 ? [8, 2, 8, 8] : [(row + 1) % vocab, (row + 4) % vocab, (row + 6) % vocab, (row + 9) % vocab];
-    const raw = row === 4 ? [0.6, 0.3, 0, 0] : [0.4 + next(), 0.3 * next() + 0.05, 0.2 * next() + 0.05, 0.1 * next() + 0.01];
-    const kept = raw.reduce((sum, value) => sum + value, 0);
-    const tailMass = tail === 'bucket' ? 0.1 + 0.2 * next() : 0;
-    for (let k = 0; k < width; k++) {
-      ids[row * width + k] = rowIds[k];
-      probs[row * width + k] = (raw[k] / kept) * (1 - tailMass);
-    }
-    residual[row] = tailMass;
-  }
-  const soft: SoftTargets = { rows, width, ids, probs, residual, present };
-  return { logits, rows, vocab, labels, weights: new Float32Array(rows).fill(1), soft };
-}
-
-/** The student equals the teacher: logits τ·log p of a full distribution, the teacher its top 4 (+ the rest as a bucket) or all of it. */
-function matchingTeacher(tail: TailTreatment, temperature: number): ObjectiveInput {
-  const next = random(9);
-  const full = tail === 'bucket' ? width : vocab;
-  const logits = new Float32Array(rows * vocab);
-  const ids = new Int32Array(rows * full);
-  const probs = new Float32Array(rows * full);
-  const residual = new Float32Array(rows);
-  for (let row = 0; row < rows; row++) {
-    const weights = Array.from({ length: vocab }, () => 0.05 + next());
-    const sum = weights.reduce((total, value) => total + value, 0);
-    const order = weights.map((_, id) => id).sort((a, b) => weights[b] - weights[a]);
-    for (let id = 0; id < vocab; id++) logits[row * vocab + id] = temperature * Math.log(weights[id] / sum);
-    let kept = 0;
-    for (let k = 0; k < full; k++) {
-      ids[row * full + k] = order[k];
-      probs[row * full + k] = weights[order[k]] / sum;
-      kept += probs[row * full + k];
-    }
-    residual[row] = tail === 'bucket' ? 1 - kept : 0;
-  }
-  const soft: SoftTargets = { rows, width: full, ids, probs, residual, present: new Uint8Array(rows).fill(1) };
-  return { logits, rows, vocab, labels: new Int32Array(rows), weights: new Float32Array(rows).fill(1), soft };
-}
-
-/** A teacher certain of the label and a student that is too: the target of α < 1 as well. */
-function certainTeacher(): ObjectiveInput {
-  const labels = Int32Array.from({ length: rows }, (_, row) => (row * 3) % vocab);
-  const logits = new Float32Array(rows * vocab);
-  for (let row = 0; row < rows; row++) logits[row * vocab + labels[row]] = 40;
-  const soft: SoftTargets = { rows, width: 1, ids: Int32Array.from(labels), probs: new Float32Array(rows).fill(1), residual: new Float32Array(rows), present: Uint8Array.from({ length: rows }, (_, row) => (row === 1 ? 0 : 1)) };
-  return { logits, rows, vocab, labels, weights: new Float32Array(rows).fill(1), soft };
-}
 
 testObjective('ce (engine)', { evaluate: engineObjective(createObjective('ce')), sample: () => sample('renormalize'), atTarget: certainTeacher });
 testObjective('ce (reference)', {

@@ -16,8 +16,13 @@ export interface ObjectiveInput {
   soft?: SoftTargets;
 }
 
-/** An objective as the suite sees it: a loss and its gradient with respect to the logits. */
-export type EvaluateObjective = (input: ObjectiveInput) => { loss: number; gradient: ArrayLike<number> };
+export interface ObjectiveResult {
+  loss: number;
+  gradient: ArrayLike<number>;
+}
+
+/** An objective as the suite sees it: a loss and its gradient with respect to the logits (an engine may answer asynchronously). */
+export type EvaluateObjective = (input: ObjectiveInput) => ObjectiveResult | Promise<ObjectiveResult>;
 
 export interface ObjectiveCase {
   evaluate: EvaluateObjective;
@@ -32,7 +37,7 @@ export interface ObjectiveCase {
 }
 
 /** A TensorFlow.js objective, evaluated through the engine's own gradient machinery. */
-export function engineObjective(objective: Objective): EvaluateObjective {
+export function engineObjective(objective: Objective): (input: ObjectiveInput) => ObjectiveResult {
   return (input) =>
     tf.tidy(() => {
       const labels = tf.tensor1d(input.labels, 'int32');
@@ -44,7 +49,7 @@ export function engineObjective(objective: Objective): EvaluateObjective {
 }
 
 /** The float64 reference of kd-divergence.ts (cross-entropy when `settings` is omitted). */
-export function referenceObjective(settings?: DistillationSettings): EvaluateObjective {
+export function referenceObjective(settings?: DistillationSettings): (input: ObjectiveInput) => ObjectiveResult {
   return (input) =>
     distillationLossReference({ logits: input.logits, vocab: input.vocab, labels: input.labels, weights: input.weights, targets: settings ? input.soft : undefined, settings });
 }
@@ -73,17 +78,17 @@ export function testObjective(name: string, objectiveCase: ObjectiveCase): void 
   const { evaluate } = objectiveCase;
   const finite = objectiveCase.finiteDifference ?? { step: 1e-2, absolute: 2e-3, relative: 2e-2 };
   describe(`objective ${name}`, () => {
-    it('its gradient agrees with central finite differences of its loss', () => {
+    it('its gradient agrees with central finite differences of its loss', async () => {
       const input = objectiveCase.sample();
-      const { loss, gradient } = evaluate(input);
+      const { loss, gradient } = await evaluate(input);
       expect(Number.isFinite(loss)).toBe(true);
       let checked = 0;
       for (let index = 0; index < input.logits.length; index++) {
         const original = input.logits[index];
         input.logits[index] = original + finite.step;
-        const above = evaluate(input).loss;
+        const above = (await evaluate(input)).loss;
         input.logits[index] = original - finite.step;
-        const below = evaluate(input).loss;
+        const below = (await evaluate(input)).loss;
         input.logits[index] = original;
         const numeric = (above - below) / (2 * finite.step);
         expect(Math.abs(numeric - gradient[index]), `logit ${index}: finite difference ${numeric}, gradient ${gradient[index]}`).toBeLessThanOrEqual(
@@ -94,30 +99,30 @@ export function testObjective(name: string, objectiveCase: ObjectiveCase): void 
       expect(checked).toBe(input.logits.length);
     });
 
-    it('its gradient vanishes where the student matches the target', () => {
+    it('its gradient vanishes where the student matches the target', async () => {
       const input = objectiveCase.atTarget();
-      const { gradient } = evaluate(input);
+      const { gradient } = await evaluate(input);
       let largest = 0;
       for (let index = 0; index < gradient.length; index++) largest = Math.max(largest, Math.abs(gradient[index]));
       expect(largest).toBeLessThanOrEqual(objectiveCase.zeroTolerance ?? 1e-5);
       // … and not merely because every gradient is small: the sample has a real one.
-      const sample = evaluate(objectiveCase.sample()).gradient;
+      const sample = (await evaluate(objectiveCase.sample())).gradient;
       let sampleLargest = 0;
       for (let index = 0; index < sample.length; index++) sampleLargest = Math.max(sampleLargest, Math.abs(sample[index]));
       expect(sampleLargest).toBeGreaterThan(100 * (objectiveCase.zeroTolerance ?? 1e-5));
     });
 
-    it('the loss is the weighted mean of the rows’ losses, and rows of weight 0 get no gradient', () => {
+    it('the loss is the weighted mean of the rows’ losses, and rows of weight 0 get no gradient', async () => {
       const input = objectiveCase.sample();
       const weights = [2, 0, 0.5, 1, 3, 0, 1, 1];
       for (let row = 0; row < input.rows; row++) input.weights[row] = weights[row % weights.length];
-      const { loss, gradient } = evaluate(input);
+      const { loss, gradient } = await evaluate(input);
       let weighted = 0;
       let weightSum = 0;
       for (let row = 0; row < input.rows; row++) {
         const alone = sliceRows(input, row, row + 1);
         alone.weights[0] = 1;
-        weighted += input.weights[row] * evaluate(alone).loss;
+        weighted += input.weights[row] * (await evaluate(alone)).loss;
         weightSum += input.weights[row];
       }
       expect(loss).toBeCloseTo(weighted / weightSum, 4);
@@ -127,11 +132,11 @@ export function testObjective(name: string, objectiveCase: ObjectiveCase): void 
         // Its logits do not move the loss either.
         const changed = { ...input, logits: input.logits.slice() };
         for (let i = 0; i < input.vocab; i++) changed.logits[row * input.vocab + i] += 3 * ((i % 3) - 1);
-        expect(evaluate(changed).loss).toBeCloseTo(loss, 5);
+        expect((await evaluate(changed)).loss).toBeCloseTo(loss, 5);
       }
       // Scaling every weight changes nothing.
       const scaled = { ...input, weights: input.weights.map((weight) => weight * 7) };
-      expect(evaluate(scaled).loss).toBeCloseTo(loss, 5);
+      expect((await evaluate(scaled)).loss).toBeCloseTo(loss, 5);
     });
   });
 }

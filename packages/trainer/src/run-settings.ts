@@ -33,6 +33,8 @@ export interface RunSettings {
   warmupSteps?: number;
   weightDecay?: number;
   clip?: number;
+  /** Objective kd: where the teacher rows come from and the distillation settings. */
+  distillation?: Record<string, unknown>;
 }
 
 /** Settings compared on resume, in the order a mismatch is reported. `corpus` (a path) is not among them. */
@@ -55,6 +57,7 @@ const comparedSettings = [
   'seed',
   'engine',
   'threads',
+  'distillation',
 ] as const satisfies readonly (keyof RunSettings)[];
 
 export async function sha256OfPath(path: string): Promise<string> {

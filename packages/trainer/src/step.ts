@@ -1,6 +1,7 @@
 // One optimizer step's worth of gradient work: forward and backward over each micro-batch,
 // summed (gradient accumulation) and averaged, with the loss of the step.
 import * as tf from '@tensorflow/tfjs';
+import type { SoftTargets } from './kd-divergence.js';
 import type { Objective } from './loss.js';
 import type { LanguageModel } from './model.js';
 
@@ -17,10 +18,10 @@ export function splitWindows(tokens: Int32Array, batchSize: number, sequenceLeng
 }
 
 /** The scalar loss of one micro-batch (inside a tidy or a gradient scope). */
-export function batchLoss(model: LanguageModel, objective: Objective, tokens: Int32Array, batchSize: number, sequenceLength: number): tf.Scalar {
+export function batchLoss(model: LanguageModel, objective: Objective, tokens: Int32Array, batchSize: number, sequenceLength: number, soft?: SoftTargets): tf.Scalar {
   const { inputs, labels } = splitWindows(tokens, batchSize, sequenceLength);
   const logits = model.forward(tf.tensor2d(inputs, [batchSize, sequenceLength], 'int32')).logits;
-  return objective.loss(tf.reshape(logits, [batchSize * sequenceLength, model.config.vocabSize]), { labels: tf.tensor1d(labels, 'int32') });
+  return objective.loss(tf.reshape(logits, [batchSize * sequenceLength, model.config.vocabSize]), { labels: tf.tensor1d(labels, 'int32'), soft });
 }
 
 export interface Gradients {
@@ -30,14 +31,21 @@ export interface Gradients {
   gradients: Map<string, tf.Tensor>;
 }
 
-/** Forward + backward over every micro-batch, gradients averaged. */
-export function accumulateGradients(model: LanguageModel, objective: Objective, microBatches: readonly Int32Array[], batchSize: number, sequenceLength: number): Gradients {
+/** Forward + backward over every micro-batch, gradients averaged; `soft[i]` are micro-batch i's teacher targets (objective kd). */
+export function accumulateGradients(
+  model: LanguageModel,
+  objective: Objective,
+  microBatches: readonly Int32Array[],
+  batchSize: number,
+  sequenceLength: number,
+  soft?: readonly SoftTargets[],
+): Gradients {
   const names = [...model.parameters.keys()];
   const variables = names.map((name) => model.parameters.get(name)!);
   const sums = new Map<string, tf.Tensor>();
   let lossSum = 0;
-  for (const tokens of microBatches) {
-    const { value, grads } = tf.variableGrads(() => batchLoss(model, objective, tokens, batchSize, sequenceLength), variables);
+  for (const [index, tokens] of microBatches.entries()) {
+    const { value, grads } = tf.variableGrads(() => batchLoss(model, objective, tokens, batchSize, sequenceLength, soft?.[index]), variables);
     lossSum += value.dataSync()[0];
     value.dispose();
     names.forEach((name, index) => {

@@ -1,6 +1,6 @@
-// The training loop: a student trained on a corpus with the chosen objective (next-token
-// cross-entropy for now), AdamW with warmup + cosine, gradient clipping and accumulation,
-// data prepared by a worker thread, atomic checkpoints and exact resume. Steps run on the
+// The training loop: a student trained with the chosen objective (next-token cross-entropy on
+// a corpus, or distillation from teacher rows), AdamW with warmup + cosine, gradient clipping
+// and accumulation, data prepared ahead of each step, atomic checkpoints and exact resume. Steps run on the
 // onnxruntime engine (src/engine); TensorFlow.js initializes the weights.
 import { availableParallelism } from 'node:os';
 import { mkdir } from 'node:fs/promises';
@@ -8,13 +8,19 @@ import { z } from 'zod';
 import { assertTokenizerFits, corpusTasks, loadTokenizer } from '@kd/text';
 import { initializeBackend, type BackendInfo } from './backend.js';
 import { openBatchStream, type BatchStream } from './batches.js';
+import { join } from 'node:path';
 import { checkpointPath, findCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { assertSameSettings, corpusFingerprint, sha256OfPath, type RunSettings } from './run-settings.js';
 import { assessHealth, nonFiniteMessage, type CheckpointHealth } from './checkpoint-health.js';
 import { resolveModelConfig, type ModelConfig } from './config.js';
 import { TrainerError } from './errors.js';
 import { TrainingEngine } from './engine/engine.js';
-import { crossEntropyObjective } from './engine/objective.js';
+import { crossEntropyObjective, type EngineObjective } from './engine/objective.js';
+import { TeacherBatchSampler, type StudentEncoder, type TeacherRowSource } from './kd-batches.js';
+import { openDistillationData, openVocabulary, studentEncoder } from './kd-data.js';
+import type { SoftTargets } from './kd-divergence.js';
+import { distillationEngineObjective } from './kd-engine-objective.js';
+import { distillationOptionsShape } from './kd-options.js';
 import { estimateTrainingMemory, formatBytes, memoryLimit } from './memory.js';
 import { createModel, type LanguageModel } from './model.js';
 import type { TrainProgress } from './progress.js';
@@ -33,14 +39,17 @@ export const studentShapeSchema = z
   })
   .strict();
 
-export const trainOptionsSchema = z.object({
-  corpus: z.string().min(1),
+export const trainOptionsSchema = z
+  .object({
+  corpus: z.string().min(1).optional(),
   tasks: z.array(z.enum(corpusTasks)).optional(),
   limit: z.number().int().positive().optional(),
-  tokenizer: z.string().min(1),
+  tokenizer: z.string().min(1).optional(),
+  studentTokenizer: z.string().min(1).optional().describe("the student's tokenizer.json (same as tokenizer)"),
   out: z.string().min(1),
   model: studentShapeSchema.prefault({}),
-  objective: z.enum(['ce']).default('ce'),
+  objective: z.enum(['ce', 'kd']).default('ce').describe('ce: next-token cross-entropy; kd: distillation from teacher rows'),
+  ...distillationOptionsShape,
   steps: z.number().int().positive(),
   batchSize: z.number().int().positive().default(8),
   sequenceLength: z.number().int().min(2).default(128),
@@ -56,10 +65,29 @@ export const trainOptionsSchema = z.object({
   backend: z.enum(['auto', 'wasm']).default('auto'),
   /** onnxruntime intra-op threads; default: the checkpoint's count on resume, else the machine's cores. */
   threads: z.number().int().positive().optional(),
-});
+  })
+  .superRefine((options, context) => {
+    const need = (path: string, message: string) => context.addIssue({ code: 'custom', path: [path], message });
+    if (options.tokenizer === undefined && options.studentTokenizer === undefined) need('tokenizer', "is required: the student's tokenizer.json");
+    if (options.tokenizer !== undefined && options.studentTokenizer !== undefined && options.tokenizer !== options.studentTokenizer) {
+      need('studentTokenizer', 'names another file than tokenizer; give one of them');
+    }
+    if (options.objective === 'ce' && options.corpus === undefined) need('corpus', 'is required with objective ce');
+    if (options.objective === 'kd') {
+      if (options.teacherTokenizer === undefined) need('teacherTokenizer', 'is required with objective kd');
+      if ((options.labels === undefined) === (options.teacher === undefined)) need('labels', 'objective kd needs labels (offline) or teacher (online), not both');
+      if (options.teacher !== undefined && options.corpus === undefined) need('corpus', 'is required with teacher (online mode reads the corpus)');
+    }
+  });
 
 export type TrainOptionsInput = z.input<typeof trainOptionsSchema>;
 type TrainSettings = z.output<typeof trainOptionsSchema>;
+
+/** What `train` is handed besides its options: teacher rows produced in memory (online mode). */
+export interface TrainInputs {
+  /** The rows an online teacher produces; required with `teacher`, built by @kd/pipeline. */
+  teacherRows?: TeacherRowSource;
+}
 
 export interface TrainHooks {
   /** Called after every optimizer step. */
@@ -102,8 +130,13 @@ function parseOptions(input: TrainOptionsInput): TrainSettings {
   return parsed.data;
 }
 
-async function runSettings(options: TrainSettings, threads: number): Promise<RunSettings> {
+async function runSettings(options: TrainSettings, threads: number, studentTokenizer: string): Promise<RunSettings> {
+  const distillation =
+    options.objective === 'kd'
+      ? { labels: options.labels, teacher: options.teacher, mapping: options.mapping, alpha: options.alpha, temperature: options.temperature, divergence: options.divergence, beta: options.beta, tail: options.tail }
+      : undefined;
   return {
+    distillation,
     objective: options.objective,
     engine: 'onnxruntime',
     threads,
@@ -112,12 +145,13 @@ async function runSettings(options: TrainSettings, threads: number): Promise<Run
     accumulate: options.accumulate,
     steps: options.steps,
     seed: options.seed,
-    corpus: options.corpus,
+    corpus: options.corpus ?? options.labels ?? '',
     tasks: options.tasks,
     limit: options.limit,
-    corpusSha256: await corpusFingerprint(options.corpus),
-    tokenizerSha256: await sha256OfPath(options.tokenizer).catch((cause) => {
-      throw new TrainerError('E_TOKENIZER', `${options.tokenizer}: cannot read the tokenizer (${(cause as Error).message})`, { cause });
+    // Offline distillation reads labels: their manifest (part checksums included) identifies them.
+    corpusSha256: options.corpus !== undefined ? await corpusFingerprint(options.corpus) : options.labels !== undefined ? await sha256OfPath(join(options.labels, 'manifest.json')).catch(() => undefined) : undefined,
+    tokenizerSha256: await sha256OfPath(studentTokenizer).catch((cause) => {
+      throw new TrainerError('E_TOKENIZER', `${studentTokenizer}: cannot read the tokenizer (${(cause as Error).message})`, { cause });
     }),
     model: { ...options.model },
     learningRate: options.learningRate,
@@ -128,9 +162,58 @@ async function runSettings(options: TrainSettings, threads: number): Promise<Run
   };
 }
 
+/** Opens the teacher rows of a kd run (labels offline, or the source handed in online) and their sampler. */
+async function openSampler(options: TrainSettings, studentTokenizer: string, modelVocab: number, inputs: TrainInputs): Promise<TeacherBatchSampler> {
+  const vocabulary = { teacherTokenizer: options.teacherTokenizer!, studentTokenizer, map: options.map, mapping: options.mapping, mapCacheDir: options.mapCacheDir };
+  let source: TeacherRowSource;
+  let width: number;
+  let encode: StudentEncoder;
+  let teacherToStudent: Int32Array;
+  let studentVocabSize: number;
+  let sampledRows = false;
+  if (options.labels !== undefined) {
+    const data = await openDistillationData({ ...vocabulary, labels: options.labels });
+    ({ source, width, encode } = data);
+    teacherToStudent = data.map.teacherToStudent;
+    studentVocabSize = data.student.vocabSize;
+    sampledRows = data.manifest.compression.mode === 'sampled' || data.manifest.compression.mode === 'hybrid';
+  } else {
+    const { map, student } = await openVocabulary(vocabulary);
+    source = inputs.teacherRows!;
+    if (source.width === undefined) throw new TrainerError('E_OPTIONS', 'train: an online teacher row source must say its width (the most ids a row keeps)');
+    width = source.width;
+    encode = studentEncoder(student);
+    teacherToStudent = map.teacherToStudent;
+    studentVocabSize = student.vocabSize;
+    sampledRows = source.sampled === true;
+  }
+  if (studentVocabSize > modelVocab) {
+    throw new TrainerError('E_TOKENIZER', `the student tokenizer has ${studentVocabSize} ids but the model ${modelVocab}; use the tokenizer the model was built with`);
+  }
+  if (sampledRows && options.divergence !== 'forward-kl') {
+    throw new TrainerError('E_OPTIONS', `train options: divergence: sampled teacher rows are an unbiased estimate only under forward-kl (linear in the teacher); got ${options.divergence}`);
+  }
+  const sampler = new TeacherBatchSampler(source, encode, {
+    sequenceLength: options.sequenceLength,
+    batchSize: options.batchSize,
+    seed: options.seed,
+    teacherToStudent,
+    studentVocabSize,
+    width,
+    tail: options.tail,
+    estimate: sampledRows,
+  });
+  await sampler.open();
+  return sampler;
+}
+
 /** Trains a student; resumes exactly from the run folder's checkpoint when `resume` is set. */
-export async function train(input: TrainOptionsInput, hooks: TrainHooks = {}): Promise<TrainResult> {
+export async function train(input: TrainOptionsInput, hooks: TrainHooks = {}, inputs: TrainInputs = {}): Promise<TrainResult> {
   const options = parseOptions(input);
+  const studentTokenizer = (options.studentTokenizer ?? options.tokenizer)!;
+  if (options.teacher !== undefined && inputs.teacherRows === undefined) {
+    throw new TrainerError('E_OPTIONS', 'train options: teacher: online distillation needs the teacher rows from @kd/pipeline (distillOnline); train alone reads labels');
+  }
   const backend = await initializeBackend({ prefer: options.backend });
   await mkdir(options.out, { recursive: true });
   const existing = await findCheckpoint(options.out);
@@ -145,7 +228,7 @@ export async function train(input: TrainOptionsInput, hooks: TrainHooks = {}): P
   let losses: number[] = [];
   let startStep = 0;
   let dataPosition = 0;
-  let tokenizerPath = options.tokenizer;
+  let tokenizerPath = studentTokenizer;
   let optimizerState: Map<string, Float32Array> | undefined;
   let keptHealth: CheckpointHealth | undefined;
   let settings: RunSettings;
@@ -154,14 +237,14 @@ export async function train(input: TrainOptionsInput, hooks: TrainHooks = {}): P
     // A tokenizer whose ids do not fit the checkpoint's logits is refused first, by name, before
     // the settings comparison (which also refuses any other tokenizer) and before any step.
     try {
-      assertTokenizerFits(await loadTokenizer(options.tokenizer), loaded.model.config.vocabSize, { model: existing });
+      assertTokenizerFits(await loadTokenizer(studentTokenizer), loaded.model.config.vocabSize, { model: existing });
     } catch (error) {
       loaded.model.dispose();
       throw error;
     }
     const recorded = loaded.state.settings;
     // The thread count is part of what makes a resumed run equal an uninterrupted one.
-    settings = await runSettings(options, options.threads ?? recorded.threads ?? availableParallelism());
+    settings = await runSettings(options, options.threads ?? recorded.threads ?? availableParallelism(), studentTokenizer);
     try {
       assertSameSettings(options.out, recorded, settings);
     } catch (error) {
@@ -178,8 +261,8 @@ export async function train(input: TrainOptionsInput, hooks: TrainHooks = {}): P
     tokenizerPath = loaded.tokenizerPath;
     keptHealth = loaded.state.health;
   } else {
-    settings = await runSettings(options, options.threads ?? availableParallelism());
-    const tokenizer = await loadTokenizer(options.tokenizer);
+    settings = await runSettings(options, options.threads ?? availableParallelism(), studentTokenizer);
+    const tokenizer = await loadTokenizer(studentTokenizer);
     const vocabSize = tokenizer.vocabSize;
     const shape = options.model;
     const config = resolveModelConfig({
@@ -212,12 +295,25 @@ export async function train(input: TrainOptionsInput, hooks: TrainHooks = {}): P
     model.dispose();
     throw new TrainerError('E_TOKENIZER', `${tokenizerPath}: no end-of-document token (tokenizer_config.json eos_token, the post-processor template or a special </s>-style token); add one so documents can be separated`);
   }
+  let sampler: TeacherBatchSampler | undefined;
+  if (options.objective === 'kd') {
+    try {
+      sampler = await openSampler(options, tokenizerPath, config.vocabSize, inputs);
+    } catch (error) {
+      model.dispose();
+      throw error;
+    }
+  }
+  const objective: EngineObjective<SoftTargets> =
+    options.objective === 'kd'
+      ? distillationEngineObjective({ alpha: options.alpha, temperature: options.temperature, divergence: options.divergence, beta: options.beta }, sampler!.width)
+      : (crossEntropyObjective as EngineObjective<SoftTargets>);
   const initial = new Map([...model.parameters].map(([name, variable]) => [name, (variable.dataSync() as Float32Array).slice()]));
   model.dispose();
-  let engine: TrainingEngine;
+  let engine: TrainingEngine<SoftTargets>;
   try {
     engine = await TrainingEngine.create(config, initial, {
-      objective: crossEntropyObjective,
+      objective,
       batchSize: options.batchSize,
       sequenceLength: options.sequenceLength,
       threads: settings.threads!,
@@ -261,8 +357,8 @@ export async function train(input: TrainOptionsInput, hooks: TrainHooks = {}): P
   let pendingSave = false;
   let firstRejected: { step: number; health: CheckpointHealth } | undefined;
   try {
-    stream = await openBatchStream({
-      corpus: options.corpus,
+    if (!sampler) stream = await openBatchStream({
+      corpus: options.corpus!,
       tasks: options.tasks,
       limit: options.limit,
       tokenizerPath,
@@ -273,7 +369,7 @@ export async function train(input: TrainOptionsInput, hooks: TrainHooks = {}): P
       bosId: special.bos,
       eosId: special.eos,
     });
-    hooks.onStart?.({ backend, engine: engineInfo, config, parameters: [...engine.parameters.values()].reduce((sum, value) => sum + value.size, 0), startStep, corpusTokens: stream.tokens, memoryBytes });
+    hooks.onStart?.({ backend, engine: engineInfo, config, parameters: [...engine.parameters.values()].reduce((sum, value) => sum + value.size, 0), startStep, corpusTokens: sampler?.tokens ?? stream!.tokens, memoryBytes });
     const tokensPerStep = options.batchSize * options.sequenceLength * options.accumulate;
     const started = performance.now();
     while (step < options.steps) {
@@ -281,9 +377,14 @@ export async function train(input: TrainOptionsInput, hooks: TrainHooks = {}): P
         stopped = true;
         break;
       }
-      const microBatches: Int32Array[] = [];
-      for (let index = 0; index < options.accumulate; index++) microBatches.push((await stream.next()).tokens);
-      const { loss, gradients } = await engine.gradients(microBatches.map((tokens) => ({ tokens })));
+      const microBatches: { tokens: Int32Array; targets?: SoftTargets }[] = [];
+      for (let index = 0; index < options.accumulate; index++) {
+        if (sampler) {
+          const batch = await sampler.batchAt(dataPosition + index);
+          microBatches.push({ tokens: batch.tokens, targets: batch.targets });
+        } else microBatches.push({ tokens: (await stream!.next()).tokens });
+      }
+      const { loss, gradients } = await engine.gradients(microBatches);
       const gradientNorm = engine.norm(gradients);
       if (pendingSave) {
         // The weights are still those of the step to save, and `loss` is what they give.

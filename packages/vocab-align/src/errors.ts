@@ -5,6 +5,7 @@ export type AlignErrorCode =
   | 'E_UNMAPPABLE'
   | 'E_UNMAPPED'
   | 'E_CACHE'
+  | 'E_MAP_MISMATCH'
   | 'E_INPUT';
 
 export class AlignError extends Error {

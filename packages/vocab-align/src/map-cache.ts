@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { AlignError } from './errors.js';
 import type { Tokenizer } from '@kd/text';
-import { MatchKind, VocabularyMap } from './vocabulary-map.js';
+import { MatchKind, mappingRules, VocabularyMap, type MappingRule } from './vocabulary-map.js';
 
 /** Bumped whenever the mapping rules change, so maps built by older rules are not reused. */
 const cacheFormat = 1;
@@ -18,25 +18,34 @@ const cacheSchema = z.object({
   studentVocabSize: z.number().int().positive(),
   teacherToStudent: z.string(),
   matchKind: z.string(),
+  /** Absent in maps written before the byte-prefix rule: first-piece. */
+  rule: z.enum(mappingRules as [MappingRule, ...MappingRule[]]).default('first-piece'),
 });
 
 export interface BuildVocabularyMapOptions {
   /** Folder for cached maps; without it the map is built and not stored. */
   cacheDir?: string;
+  /** How tokens without a byte-identical student token are mapped (default `first-piece`). */
+  rule?: MappingRule;
 }
 
 /** Where the map of this tokenizer pair is cached. */
-export function vocabularyMapCachePath(cacheDir: string, teacher: Tokenizer, student: Tokenizer): string {
-  return join(cacheDir, `vocab-map-v${cacheFormat}-${teacher.sha256}-${student.sha256}.json`);
+export function vocabularyMapCachePath(cacheDir: string, teacher: Tokenizer, student: Tokenizer, rule: MappingRule = 'first-piece'): string {
+  const ruleName = rule === 'first-piece' ? '' : `${rule}-`;
+  return join(cacheDir, `vocab-map-v${cacheFormat}-${ruleName}${teacher.sha256}-${student.sha256}.json`);
 }
 
-async function readCached(path: string, teacher: Tokenizer, student: Tokenizer): Promise<VocabularyMap | undefined> {
+async function readCached(path: string, teacher: Tokenizer, student: Tokenizer, rule: MappingRule): Promise<VocabularyMap | undefined> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch {
     return undefined; // not built yet
   }
+  return parseMapFile(path, text, teacher, student, rule);
+}
+
+function parseMapFile(path: string, text: string, teacher: Tokenizer, student: Tokenizer, rule: MappingRule | undefined): VocabularyMap {
   const problem = (what: string) =>
     new AlignError('E_CACHE', `${path}: ${what}; the cached map is damaged, delete the file and run again to rebuild it`);
   let parsed: z.infer<typeof cacheSchema>;
@@ -45,7 +54,16 @@ async function readCached(path: string, teacher: Tokenizer, student: Tokenizer):
   } catch (cause) {
     throw Object.assign(problem('not a vocabulary map file'), { cause });
   }
-  if (parsed.teacherSha256 !== teacher.sha256 || parsed.studentSha256 !== student.sha256) throw problem('its tokenizer hashes differ from its name');
+  if (parsed.teacherSha256 !== teacher.sha256 || parsed.studentSha256 !== student.sha256) {
+    if (rule === undefined) {
+      throw new AlignError(
+        'E_MAP_MISMATCH',
+        `${path} maps teacher tokenizer sha256 ${parsed.teacherSha256.slice(0, 12)}… onto student ${parsed.studentSha256.slice(0, 12)}…, not this pair (teacher ${teacher.path} ${teacher.sha256.slice(0, 12)}…, student ${student.path} ${student.sha256.slice(0, 12)}…); build the map for these tokenizers`,
+      );
+    }
+    throw problem('its tokenizer hashes differ from its name');
+  }
+  if (rule !== undefined && parsed.rule !== rule) throw problem(`it holds rule ${parsed.rule}, its name says ${rule}`);
   if (parsed.teacherVocabSize !== teacher.vocabSize || parsed.studentVocabSize !== student.vocabSize) {
     throw problem(`vocabulary sizes ${parsed.teacherVocabSize}/${parsed.studentVocabSize}, expected ${teacher.vocabSize}/${student.vocabSize}`);
   }
@@ -61,7 +79,21 @@ async function readCached(path: string, teacher: Tokenizer, student: Tokenizer):
     const valid = kind === MatchKind.absent ? target === -1 : kind > MatchKind.pending && kind < MatchKind.absent && target >= 0 && target < student.vocabSize;
     if (!valid) throw problem(`entry ${id} maps to ${target} with kind ${kind}`);
   }
-  return new VocabularyMap(teacher, student, { teacherToStudent, matchKind });
+  return new VocabularyMap(teacher, student, { teacherToStudent, matchKind }, parsed.rule);
+}
+
+/**
+ * Reads a map file (one `buildVocabularyMap` cached) for this pair of tokenizers; a map built
+ * for another pair is refused (E_MAP_MISMATCH), a damaged one too (E_CACHE).
+ */
+export async function readVocabularyMap(path: string, teacher: Tokenizer, student: Tokenizer): Promise<VocabularyMap> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (cause) {
+    throw new AlignError('E_CACHE', `cannot read the vocabulary map ${path} (${(cause as Error).message}); build it with buildVocabularyMap or kd align`, { cause });
+  }
+  return parseMapFile(path, text, teacher, student, undefined);
 }
 
 /**
@@ -69,12 +101,13 @@ async function readCached(path: string, teacher: Tokenizer, student: Tokenizer):
  * this pair of tokenizers was mapped before and storing it there otherwise.
  */
 export async function buildVocabularyMap(teacher: Tokenizer, student: Tokenizer, options: BuildVocabularyMapOptions = {}): Promise<VocabularyMap> {
-  const path = options.cacheDir ? vocabularyMapCachePath(options.cacheDir, teacher, student) : undefined;
+  const rule = options.rule ?? 'first-piece';
+  const path = options.cacheDir ? vocabularyMapCachePath(options.cacheDir, teacher, student, rule) : undefined;
   if (path) {
-    const cached = await readCached(path, teacher, student);
+    const cached = await readCached(path, teacher, student, rule);
     if (cached) return cached;
   }
-  const map = new VocabularyMap(teacher, student);
+  const map = new VocabularyMap(teacher, student, undefined, rule);
   await map.complete();
   if (path && options.cacheDir) {
     const body = JSON.stringify({
@@ -85,6 +118,7 @@ export async function buildVocabularyMap(teacher: Tokenizer, student: Tokenizer,
       studentVocabSize: student.vocabSize,
       teacherToStudent: Buffer.from(map.teacherToStudent.buffer, map.teacherToStudent.byteOffset, map.teacherToStudent.byteLength).toString('base64'),
       matchKind: Buffer.from(map.matchKind).toString('base64'),
+      rule,
     });
     try {
       await mkdir(options.cacheDir, { recursive: true });

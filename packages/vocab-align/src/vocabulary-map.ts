@@ -1,7 +1,8 @@
 // The teacher → student id map (the aligned, "third" vocabulary). A teacher token whose bytes a
 // student token spells exactly maps to it; any other is split by the student's tokenizer and
-// maps to the first piece, the student token that begins its text. Special tokens map to the
-// student's special tokens. Filled lazily (only the ids that occur in rows) or all at once.
+// maps by the map's rule: `first-piece` (the student tokenizer's first piece of its text) or
+// `byte-prefix` (the longest student token whose bytes are a prefix of its bytes). Special tokens
+// map to the student's special tokens. Filled lazily (only the ids that occur) or all at once.
 import { AlignError } from './errors.js';
 import type { SpecialTokenRole, Tokenizer } from '@kd/text';
 
@@ -12,9 +13,10 @@ export const MatchKind = {
   /** A student token stands for the same bytes. */
   exact: 1,
   /**
-   * The first piece of the student tokenizer's split of the token's text; for bytes that start
-   * inside a character, or text the tokenizer reads as a control token, the longest student
-   * text token the bytes begin with.
+   * Mapped by the rule. `first-piece`: the first piece of the student tokenizer's split of the
+   * token's text; for bytes that start inside a character, or text the tokenizer reads as a
+   * control token, the longest student text token the bytes begin with. `byte-prefix`: always
+   * that longest student token.
    */
   tokenizer: 2,
   /** A special token mapped to the student's special token of the same content or role. */
@@ -25,6 +27,10 @@ export const MatchKind = {
   absent: 5,
 } as const;
 export type MatchKind = (typeof MatchKind)[keyof typeof MatchKind];
+
+/** How a teacher token without a byte-identical student token is mapped. */
+export type MappingRule = 'first-piece' | 'byte-prefix';
+export const mappingRules: readonly MappingRule[] = ['first-piece', 'byte-prefix'];
 
 /** Byte strings as Map keys; special tokens live in their own namespace (a character no byte spells). */
 const specialNamespace = '\u0100';
@@ -96,6 +102,7 @@ export class VocabularyMap {
     readonly teacher: Tokenizer,
     readonly student: Tokenizer,
     initial?: { teacherToStudent: Int32Array; matchKind: Uint8Array },
+    readonly rule: MappingRule = 'first-piece',
   ) {
     if (initial && (initial.teacherToStudent.length !== teacher.vocabSize || initial.matchKind.length !== teacher.vocabSize)) {
       throw new AlignError('E_INPUT', `a map for a teacher vocabulary of ${teacher.vocabSize} ids needs arrays of that length, got ${initial.teacherToStudent.length} and ${initial.matchKind.length}`);
@@ -206,6 +213,10 @@ export class VocabularyMap {
       viaTokenizer.push(id);
     }
     if (viaTokenizer.length === 0) return;
+    if (this.rule === 'byte-prefix') {
+      for (const id of viaTokenizer) this.mapToLongestPrefix(id, byKey);
+      return;
+    }
 
     const texts: string[] = [];
     const textIds: number[] = [];
@@ -260,6 +271,6 @@ export class VocabularyMap {
 }
 
 /** A map that fills itself as ids are needed: call `ensure(row.ids)` before scattering a row. */
-export function createVocabularyMap(teacher: Tokenizer, student: Tokenizer): VocabularyMap {
-  return new VocabularyMap(teacher, student);
+export function createVocabularyMap(teacher: Tokenizer, student: Tokenizer, options: { rule?: MappingRule } = {}): VocabularyMap {
+  return new VocabularyMap(teacher, student, undefined, options.rule ?? 'first-piece');
 }

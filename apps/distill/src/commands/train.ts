@@ -1,6 +1,7 @@
 // `kd train`: trains a Llama-style student on a corpus (objective `ce`: next-token
-// cross-entropy) and leaves a run folder with an atomic checkpoint; `--resume` continues it
-// exactly. Ctrl-C stops after the current step and writes a checkpoint first.
+// cross-entropy) or on a teacher's labels (objective `kd`: distillation) and leaves a run folder
+// with an atomic checkpoint; `--resume` continues it exactly. Ctrl-C stops after the current
+// step and writes a checkpoint first.
 import { Command, Option } from 'commander';
 import { z } from 'zod';
 import { train, type TrainOptionsInput } from '@kd/trainer';
@@ -10,10 +11,22 @@ import { Progress } from '../progress.js';
 import { validateOptions } from '../validate.js';
 
 const trainSchema = z.object({
-  data: z.string({ error: 'is required: a .jsonl or .txt corpus file or a folder of them' }),
-  tokenizer: z.string({ error: 'is required: the student tokenizer.json' }),
+  data: z.string().optional(),
+  tokenizer: z.string().optional(),
+  studentTokenizer: z.string().optional(),
   out: z.string({ error: 'is required: the run folder for checkpoints' }),
-  objective: z.enum(['ce']),
+  objective: z.enum(['ce', 'kd']),
+  labels: z.string().optional(),
+  teacher: z.string().optional(),
+  teacherTokenizer: z.string().optional(),
+  map: z.string().optional(),
+  mapCacheDir: z.string().optional(),
+  mapping: z.enum(['first-piece', 'byte-prefix']),
+  alpha: z.coerce.number().min(0).max(1),
+  temperature: z.coerce.number().positive(),
+  divergence: z.enum(['forward-kl', 'reverse-kl', 'jsd']),
+  beta: z.coerce.number().gt(0).lt(1),
+  tail: z.enum(['renormalize', 'bucket']),
   steps: z.coerce.number().int().min(1),
   batchSize: z.coerce.number().int().min(1),
   sequenceLength: z.coerce.number().int().min(2),
@@ -37,6 +50,15 @@ const trainSchema = z.object({
   backend: z.enum(['auto', 'wasm']),
   threads: z.coerce.number().int().min(1).optional(),
   json: z.boolean().optional(),
+}).superRefine((options, context) => {
+  const need = (path: string, message: string) => context.addIssue({ code: 'custom', path: [path], message });
+  if (options.tokenizer === undefined && options.studentTokenizer === undefined) need('tokenizer', 'is required: the student tokenizer.json');
+  if (options.objective === 'ce' && options.data === undefined) need('data', 'is required: a .jsonl or .txt corpus file or a folder of them');
+  if (options.objective === 'kd') {
+    if (options.teacherTokenizer === undefined) need('teacherTokenizer', "is required with --objective kd: the teacher's tokenizer.json");
+    if ((options.labels === undefined) === (options.teacher === undefined)) need('labels', 'with --objective kd give --labels DIR (offline) or --teacher DIR (online), one of them');
+    if (options.teacher !== undefined && options.data === undefined) need('data', 'is required with --teacher: the corpus the teacher labels in the loop');
+  }
 });
 export type TrainCommandOptions = z.infer<typeof trainSchema>;
 
@@ -46,7 +68,19 @@ function trainOptions(options: TrainCommandOptions): TrainOptionsInput {
     tasks: options.tasks,
     limit: options.limit,
     tokenizer: options.tokenizer,
+    studentTokenizer: options.studentTokenizer,
     out: options.out,
+    labels: options.labels,
+    teacher: options.teacher,
+    teacherTokenizer: options.teacherTokenizer,
+    map: options.map,
+    mapCacheDir: options.mapCacheDir,
+    mapping: options.mapping,
+    alpha: options.alpha,
+    temperature: options.temperature,
+    divergence: options.divergence,
+    beta: options.beta,
+    tail: options.tail,
     model: {
       hiddenSize: options.hidden,
       layers: options.layers,
@@ -118,8 +152,20 @@ export function trainCommand(): Command {
     .option('--config <file>', 'JSON file of flag values (flags given here win)')
     .option('--data <path>', 'corpus: .jsonl (text/code/classify/translate records), .txt, or a folder of them')
     .option('--tokenizer <file>', "the student's tokenizer.json (its vocabulary sizes the model)")
+    .option('--student-tokenizer <file>', 'the same as --tokenizer (the name kd uses beside --teacher-tokenizer)')
     .option('--out <dir>', 'run folder: checkpoint/ is written here')
-    .addOption(new Option('--objective <name>', 'training objective: ce = next-token cross-entropy').choices(['ce']).default('ce'))
+    .addOption(new Option('--objective <name>', 'training objective: ce = next-token cross-entropy, kd = distillation from teacher rows').choices(['ce', 'kd']).default('ce'))
+    .option('--labels <dir>', 'kd, offline: a `kd label` dataset folder')
+    .option('--teacher <dir>', 'kd, online: the teacher runs in the loop over --data (no files)')
+    .option('--teacher-tokenizer <file>', "kd: the teacher's tokenizer.json (the labels must have been made with it)")
+    .option('--map <file>', 'kd: a vocabulary map file for this teacher/student pair (default: built and cached)')
+    .option('--map-cache-dir <dir>', 'kd: where the teacher→student map is cached')
+    .addOption(new Option('--mapping <rule>', 'kd: a teacher token without a byte-identical student token goes to the first piece of its text, or to the longest student token its bytes begin with').choices(['first-piece', 'byte-prefix']).default('first-piece'))
+    .option('--alpha <x>', 'kd: weight of the teacher term (1 − alpha weights the hard label)', numberOption('--alpha'), 0.5)
+    .option('--temperature <x>', "kd: the student's softmax temperature in the teacher term (loss scaled by its square)", numberOption('--temperature'), 1)
+    .addOption(new Option('--divergence <name>', 'kd: how the student is compared with the teacher').choices(['forward-kl', 'reverse-kl', 'jsd']).default('forward-kl'))
+    .option('--beta <x>', 'kd: JSD mixture weight (M = β·teacher + (1 − β)·student)', numberOption('--beta'), 0.5)
+    .addOption(new Option('--tail <how>', "kd: the teacher's mass outside its kept ids: renormalized away, or one residual category").choices(['renormalize', 'bucket']).default('renormalize'))
     .option('--steps <n>', 'optimizer steps in total', integerOption('--steps', { min: 1 }), 1000)
     .option('--batch-size <n>', 'windows per micro-batch', integerOption('--batch-size', { min: 1 }), 8)
     .option('--sequence-length <n>', 'tokens per window', integerOption('--sequence-length', { min: 2 }), 128)
@@ -149,7 +195,9 @@ export function trainCommand(): Command {
 Example:
   kd train --data ../shared/corpus/train.jsonl --tokenizer examples/student-tokenizer/tokenizer.json \\
            --hidden 256 --layers 2 --heads 4 --steps 2000 --batch-size 8 --sequence-length 128 --out out/student
-  kd train --config examples/train.json --resume   # continue the same run after a stop`,
+  kd train --config examples/train.json --resume   # continue the same run after a stop
+  kd train --objective kd --labels out/labels --teacher-tokenizer ../shared/fixtures/teacher-llama-13m/tokenizer.json \
+           --student-tokenizer examples/student-tokenizer/tokenizer.json --alpha 0.5 --steps 500 --out out/kd-student`,
     )
     .hook('preAction', (command) => applyConfigFile(command))
     .action(async (_options, command: Command) => {

@@ -1,0 +1,6 @@
+// Public API of @kd/pipeline: the steps of distillation as library calls over the teacher,
+// compression, the codec and the trainer.
+export { distillOnline, type OnlineDistillOptions } from './online-distill.js';
+export { openOnlineTeacherRows, defaultOnlineRowsPerPart, type OnlineTeacherOptions, type OnlineTeacherRows } from './online-rows.js';
+export { PipelineError } from './errors.js';
+export type { PipelineErrorCode } from './errors.js';

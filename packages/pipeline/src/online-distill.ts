@@ -1,0 +1,48 @@
+// Online distillation: the teacher labels the corpus in the loop and the trainer learns from
+// its rows as they come, with no files between. The same corpus, compression, quantization,
+// part size and seed give the same student as `kd label` followed by training on the labels.
+import type { QuantizationScheme } from '@kd/codec-parquet';
+import type { CompressionSpec } from '@kd/compress';
+import { train, type TrainHooks, type TrainOptionsInput, type TrainResult } from '@kd/trainer';
+import { PipelineError } from './errors.js';
+import { openOnlineTeacherRows } from './online-rows.js';
+
+export interface OnlineDistillOptions {
+  /** What the teacher keeps per position (as `kd label`'s compression). */
+  compression: CompressionSpec;
+  /** Default: the codec's default, so the rows equal a dataset's; `none` keeps float32 rows. */
+  quantization?: QuantizationScheme | 'none';
+  /** Token positions per part (as the dataset writer's rowsPerPart); parts set the data order. */
+  rowsPerPart?: number;
+  temperature?: number;
+  batchSize?: number;
+  window?: number;
+  stride?: number;
+  threads?: number;
+}
+
+/** Trains a student with objective kd from a teacher running in the loop over `options.corpus`. */
+export async function distillOnline(options: TrainOptionsInput, online: OnlineDistillOptions, hooks: TrainHooks = {}): Promise<TrainResult> {
+  if (options.teacher === undefined || options.corpus === undefined) {
+    throw new PipelineError('E_OPTIONS', 'online distillation needs teacher (the teacher folder) and corpus (the text it labels)');
+  }
+  const rows = await openOnlineTeacherRows({
+    teacher: options.teacher,
+    corpus: options.corpus,
+    tasks: options.tasks,
+    limit: options.limit,
+    compression: online.compression,
+    quantization: online.quantization,
+    rowsPerPart: online.rowsPerPart,
+    temperature: online.temperature,
+    batchSize: online.batchSize,
+    window: online.window,
+    stride: online.stride,
+    threads: online.threads,
+  });
+  try {
+    return await train({ ...options, objective: 'kd', teacherTokenizer: options.teacherTokenizer ?? rows.teacherTokenizer }, hooks, { teacherRows: rows });
+  } finally {
+    await rows.close();
+  }
+}

@@ -1,0 +1,104 @@
+// Teacher targets over the student's vocabulary, as the seed says: per aligned position an
+// empty vector over the aligned vocabulary, each kept teacher probability added at its mapped
+// student id (collisions add), normalized. Stored sparse (the distinct ids of the row and
+// their mass) in one row of a batch's SoftTargets; the tail mass is either renormalized away
+// or kept as the residual category (`bucket`).
+import type { CompressionSpec, SparseRows } from '@kd/compress';
+import type { SoftTargets, TailTreatment } from './kd-divergence.js';
+import { TrainerError } from './errors.js';
+
+/** Entries per target row a compression setting needs: at most one per kept (or drawn) teacher id. */
+export function targetWidth(compression: CompressionSpec): number {
+  switch (compression.mode) {
+    case 'fixed':
+      return compression.k;
+    case 'adaptive':
+      return compression.kMax;
+    case 'sampled':
+      return compression.samples;
+    case 'hybrid':
+      return compression.kMax + compression.samples;
+  }
+}
+
+/** Empty targets for `rows` rows of `width` entries (every row absent until written). */
+export function emptyTargets(rows: number, width: number): SoftTargets {
+  return {
+    rows,
+    width,
+    ids: new Int32Array(rows * width),
+    probs: new Float32Array(rows * width),
+    residual: new Float32Array(rows),
+    present: new Uint8Array(rows),
+  };
+}
+
+/**
+ * Writes teacher row `row` of `rows` as target row `at`: mapped through `teacherToStudent`,
+ * collisions merged, normalized to Σ = 1 (renormalize) or Σ + residual = 1 (bucket).
+ * With `estimate` (sampled and hybrid rows: importance-weighted estimates whose scatter is an
+ * unbiased estimate of the whole distribution) nothing is normalized and no residual is kept:
+ * renormalizing would bias the estimate, and forward KL is linear in the teacher, so its
+ * gradient stays unbiased. `slots` is scratch of the student vocabulary's length filled with −1
+ * (left so on return).
+ */
+export function writeTarget(
+  rows: Pick<SparseRows, 'offsets' | 'ids' | 'probs' | 'tailMass'>,
+  row: number,
+  teacherToStudent: Int32Array,
+  tail: TailTreatment,
+  targets: SoftTargets,
+  at: number,
+  slots: Int32Array,
+  estimate = false,
+): void {
+  const { width } = targets;
+  const base = at * width;
+  const start = rows.offsets[row];
+  const end = rows.offsets[row + 1];
+  let count = 0;
+  let kept = 0;
+  for (let entry = start; entry < end; entry++) {
+    const teacherId = rows.ids[entry];
+    const studentId = teacherId < teacherToStudent.length ? teacherToStudent[teacherId] : -1;
+    if (studentId < 0 || studentId >= slots.length) {
+      throw new TrainerError('E_DATA', `teacher id ${teacherId} has no student id in the vocabulary map; the labels were made with another teacher tokenizer than the map's`);
+    }
+    const probability = rows.probs[entry];
+    kept += probability;
+    const slot = slots[studentId];
+    if (slot >= 0) {
+      targets.probs[base + slot] += probability;
+      continue;
+    }
+    if (count === width) throw new TrainerError('E_DATA', `a teacher row keeps more than ${width} ids; size the targets to the dataset's kMax or k`);
+    slots[studentId] = count;
+    targets.ids[base + count] = studentId;
+    targets.probs[base + count] = probability;
+    count++;
+  }
+  for (let k = 0; k < count; k++) slots[targets.ids[base + k]] = -1;
+  if (count === 0 || kept <= 0) {
+    targets.present[at] = 0;
+    return;
+  }
+  const tailMass = !estimate && tail === 'bucket' ? Math.max(0, rows.tailMass[row]) : 0;
+  const total = estimate ? 1 : kept + tailMass;
+  for (let k = 0; k < count; k++) targets.probs[base + k] /= total;
+  // Padding repeats the first id with no mass, so it adds no category (see SoftTargets).
+  for (let k = count; k < width; k++) {
+    targets.ids[base + k] = targets.ids[base];
+    targets.probs[base + k] = 0;
+  }
+  targets.residual[at] = tailMass / total;
+  targets.present[at] = 1;
+}
+
+/** Marks target row `at` as absent (hard label only). */
+export function clearTarget(targets: SoftTargets, at: number): void {
+  const base = at * targets.width;
+  targets.ids.fill(0, base, base + targets.width);
+  targets.probs.fill(0, base, base + targets.width);
+  targets.residual[at] = 0;
+  targets.present[at] = 0;
+}

@@ -1,0 +1,143 @@
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openDataset } from '@kd/codec-parquet';
+import { loadTokenizer } from '@kd/text';
+import { buildVocabularyMap, vocabularyMapCachePath } from '@kd/vocab-align';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TeacherBatchSampler } from './kd-batches.js';
+import { openDistillationData } from './kd-data.js';
+import { studentTokenizerPath, writeTestLabels } from './kd-test-labels.js';
+import { teacherTokenizer } from './test-fixtures.js';
+import { train, type TrainOptionsInput } from './train.js';
+
+const folders: string[] = [];
+async function fresh(prefix: string): Promise<string> {
+  const folder = await mkdtemp(join(tmpdir(), prefix));
+  folders.push(folder);
+  return folder;
+}
+afterAll(async () => {
+  for (const folder of folders) await rm(folder, { recursive: true, force: true });
+});
+
+let labels: string;
+beforeAll(async () => {
+  labels = await writeTestLabels({ documents: 12, rowsPerPart: 400 });
+  folders.push(labels);
+});
+
+const base = (out: string): TrainOptionsInput => ({
+  objective: 'kd',
+  labels,
+  teacherTokenizer,
+  studentTokenizer: studentTokenizerPath,
+  out,
+  model: { hiddenSize: 32, intermediateSize: 64, layers: 1, heads: 2, maxPositions: 64 },
+  steps: 4,
+  batchSize: 2,
+  sequenceLength: 16,
+  accumulate: 2,
+  learningRate: 1e-2,
+  seed: 3,
+  alpha: 0.7,
+  checkpointEvery: 2,
+  backend: 'wasm',
+});
+
+describe('distillation data path', () => {
+  it('an epoch visits every window once, and each position carries the teacher row of its own text', async () => {
+    const data = await openDistillationData({ labels, teacherTokenizer, studentTokenizer: studentTokenizerPath, mapping: 'first-piece' });
+    expect(data.source.parts).toBeGreaterThan(2);
+    const sequenceLength = 16;
+    const batchSize = 3;
+    const sampler = new TeacherBatchSampler(data.source, data.encode, {
+      sequenceLength,
+      batchSize,
+      seed: 1,
+      teacherToStudent: data.map.teacherToStudent,
+      studentVocabSize: data.student.vocabSize,
+      width: data.width,
+      tail: 'bucket',
+    });
+    await sampler.open();
+    expect(sampler.alignedPositions / sampler.tokens).toBeGreaterThan(0.5);
+    const seen = new Set<string>();
+    let present = 0;
+    let topIsLabel = 0;
+    const batches = Math.floor(sampler.windows / batchSize);
+    for (let position = 0; position < batches; position++) {
+      const { tokens, targets, epoch, origins } = await sampler.batchAt(position);
+      expect(epoch).toBe(0);
+      for (let row = 0; row < batchSize; row++) seen.add(`${origins[2 * row]}:${origins[2 * row + 1]}`);
+      for (let at = 0; at < targets.rows; at++) {
+        if (targets.present[at] === 0) continue;
+        present++;
+        let sum = targets.residual[at];
+        for (let k = 0; k < targets.width; k++) sum += targets.probs[at * targets.width + k];
+        expect(sum).toBeCloseTo(1, 5);
+        // The teacher's next token (70% of its mass) maps to the student's next token where both split alike.
+        const row = Math.floor(at / sequenceLength);
+        const label = tokens[row * (sequenceLength + 1) + (at % sequenceLength) + 1];
+        if (targets.ids[at * targets.width] === label) topIsLabel++;
+      }
+    }
+    expect(seen.size).toBe(batches * batchSize);
+    expect(topIsLabel / present).toBeGreaterThan(0.6);
+    // Micro-batch p is a pure function of (seed, p): a fresh sampler serves the same batch.
+    const again = new TeacherBatchSampler(data.source, data.encode, { sequenceLength, batchSize, seed: 1, teacherToStudent: data.map.teacherToStudent, studentVocabSize: data.student.vocabSize, width: data.width, tail: 'bucket' });
+    await again.open();
+    const [first, second] = [await sampler.batchAt(batches + 2), await again.batchAt(batches + 2)];
+    expect(second.tokens).toEqual(first.tokens);
+    expect(second.targets).toEqual(first.targets);
+  });
+});
+
+describe('train (objective kd)', () => {
+  it('trains from labels, and a run stopped and resumed follows the uninterrupted loss curve exactly', async () => {
+    const whole = await train(base(await fresh('kd-train-')));
+    expect(whole.losses).toHaveLength(4);
+    expect(whole.losses.every(Number.isFinite)).toBe(true);
+    const out = await fresh('kd-train-');
+    const controller = new AbortController();
+    const first = await train(base(out), { signal: controller.signal, onProgress: (progress) => progress.step === 2 && controller.abort() });
+    expect(first.stopped).toBe(true);
+    const resumed = await train({ ...base(out), resume: true });
+    expect(resumed.losses).toEqual(whole.losses);
+  });
+
+  it('refuses labels made with another tokenizer than the teacher named', async () => {
+    await expect(train({ ...base(await fresh('kd-train-')), teacherTokenizer: studentTokenizerPath })).rejects.toThrow(/made with another tokenizer than teacherTokenizer/);
+  });
+
+  it('refuses a labels folder of an unknown format version, and an incomplete one', async () => {
+    const copy = await fresh('kd-labels-');
+    await cp(labels, copy, { recursive: true });
+    const manifest = JSON.parse(await readFile(join(copy, 'manifest.json'), 'utf8'));
+    await writeFile(join(copy, 'manifest.json'), JSON.stringify({ ...manifest, formatVersion: 99 }));
+    await expect(train({ ...base(await fresh('kd-train-')), labels: copy })).rejects.toThrow(/E_FORMAT_VERSION.*format version 1, found 99/);
+    const incomplete = await writeTestLabels({ documents: 4, close: false, rowsPerPart: 100, dir: await fresh('kd-labels-') });
+    await expect(openDataset(incomplete)).rejects.toMatchObject({ code: 'E_INCOMPLETE' });
+    await expect(train({ ...base(await fresh('kd-train-')), labels: incomplete })).rejects.toThrow(/E_INCOMPLETE.*incomplete/);
+  });
+
+  it('refuses a vocabulary map built for another pair of tokenizers', async () => {
+    const cacheDir = await fresh('kd-map-');
+    const teacher = await loadTokenizer(teacherTokenizer);
+    const student = await loadTokenizer(studentTokenizerPath);
+    await buildVocabularyMap(student, teacher, { cacheDir });
+    const map = vocabularyMapCachePath(cacheDir, student, teacher);
+    await expect(train({ ...base(await fresh('kd-train-')), map })).rejects.toThrow(/vocabulary map: .*not this pair/);
+  });
+
+  it('refuses to resume with a student tokenizer that does not match the checkpoint', async () => {
+    const out = await fresh('kd-train-');
+    const controller = new AbortController();
+    await train(base(out), { signal: controller.signal, onProgress: (progress) => progress.step === 1 && controller.abort() });
+    const other = join(await fresh('kd-tok-'), 'tokenizer.json');
+    const json = JSON.parse(await readFile(studentTokenizerPath, 'utf8'));
+    json.added_tokens = [...(json.added_tokens ?? []), { id: 8000, content: '<extra>', single_word: false, lstrip: false, rstrip: false, normalized: false, special: true }];
+    await writeFile(other, JSON.stringify(json));
+    await expect(train({ ...base(out), resume: true, studentTokenizer: other })).rejects.toMatchObject({ code: 'E_VOCAB_MISMATCH' });
+  });
+});
