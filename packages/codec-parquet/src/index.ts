@@ -7,3 +7,4 @@ export { quantizationSchemes, defaultQuantization, type QuantizationScheme } fro
 export { roundTripRows } from './round-trip.js';
 export type { UnitHashOptions } from './units.js';
 export { CodecError, type CodecErrorCode } from './errors.js';
+export { documentSha256, DocumentsHasher, type DocumentContent } from './document-hash.js';

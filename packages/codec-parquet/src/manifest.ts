@@ -23,6 +23,11 @@ export interface ManifestHeader {
   temperature: number;
   compression: CompressionSpec;
   corpus?: { path: string };
+  /**
+   * What the producer records about its inputs and settings (e.g. @kd/pipeline's corpus
+   * fingerprint and labelling settings). Stored as given; the producer compares it on resume.
+   */
+  source?: Record<string, unknown>;
 }
 
 export interface ManifestPart {
@@ -40,6 +45,8 @@ export interface ManifestPart {
   units: number;
   /** Units whose hash code was taken and which were moved to the next free code. */
   unitCollisions: number;
+  /** Fingerprint of the part's documents (index, task, text), see `DocumentsHasher`. */
+  documentsSha256?: string;
 }
 
 export interface Manifest extends ManifestHeader {
@@ -77,6 +84,7 @@ export const headerSchema = z.object({
   temperature: z.number().positive().finite(),
   compression: compressionSchema,
   corpus: z.object({ path: z.string() }).optional(),
+  source: z.record(z.string(), z.unknown()).optional(),
 });
 
 const partSchema = z.object({
@@ -89,6 +97,7 @@ const partSchema = z.object({
   sha256,
   units: count,
   unitCollisions: count,
+  documentsSha256: sha256.optional(),
 });
 
 const manifestSchema = headerSchema.extend({

@@ -99,7 +99,7 @@ function checkPart(bytes: Uint8Array, file: string, expectedSha256: string): voi
 }
 
 /** Rebuilds the documents of one decoded part, in order. */
-function* decodeDocuments(part: PartContents, file: string): Generator<LabelledDocument> {
+export function* decodeDocuments(part: PartContents, file: string): Generator<LabelledDocument> {
   const { documents, format } = part;
   const lookup = unitLookup(part.units.codes, part.units.texts);
   let tokenTotal = 0;

@@ -4,6 +4,7 @@
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LabelledDocument } from '@kd/compress';
+import { DocumentsHasher } from './document-hash.js';
 import { CodecError } from './errors.js';
 import { readBytes, sha256Hex, writeFileAtomic } from './files.js';
 import {
@@ -22,7 +23,8 @@ import {
   writeManifest,
 } from './manifest.js';
 import { PartBuilder } from './part-builder.js';
-import { readPartSummary } from './part-schema.js';
+import { readPartParquet, readPartSummary } from './part-schema.js';
+import { decodeDocuments } from './reader.js';
 import { defaultQuantization, quantizationSchemes, type QuantizationScheme } from './quantization.js';
 import type { UnitHashOptions } from './units.js';
 
@@ -173,6 +175,8 @@ async function recoverFolder(dir: string, manifest: Manifest, entries: string[])
     if (documents.index.length === 0 || (last && documents.index[0] <= last.documents[1])) {
       throw problem('does not continue the documents already stored');
     }
+    const hasher = new DocumentsHasher();
+    for (const document of decodeDocuments(readPartParquet(bytes, file), file)) hasher.add(document);
     manifest.parts.push({
       file,
       documents: [documents.index[0], documents.index[documents.index.length - 1]],
@@ -183,6 +187,7 @@ async function recoverFolder(dir: string, manifest: Manifest, entries: string[])
       sha256: sha256Hex(bytes),
       units: format.units,
       unitCollisions: format.unitCollisions,
+      documentsSha256: hasher.digest(),
     });
   }
   manifest.totals = totalsOf(manifest.parts);
@@ -192,6 +197,7 @@ async function recoverFolder(dir: string, manifest: Manifest, entries: string[])
 class Writer implements DatasetWriter {
   readonly resumeFrom: number;
   private builder: PartBuilder;
+  private hasher = new DocumentsHasher();
   private lastIndex: number;
   private closed = false;
   /** Calls run one after another even when a caller does not await them. */
@@ -235,6 +241,7 @@ class Writer implements DatasetWriter {
         );
       }
       this.builder.add(document);
+      this.hasher.add(document);
       this.lastIndex = document.index;
       if (this.builder.tokens >= this.rowsPerPart) await this.flush();
     });
@@ -265,10 +272,12 @@ class Writer implements DatasetWriter {
         sha256: sha256Hex(built.bytes),
         units: built.units,
         unitCollisions: built.unitCollisions,
+        documentsSha256: this.hasher.digest(),
       };
       this.manifest.parts.push(part);
       await this.persistManifest();
       this.builder = this.newBuilder();
+      this.hasher = new DocumentsHasher();
     } catch (error) {
       // The buffered documents are lost to this writer; resuming recovers from disk.
       this.failure = error;

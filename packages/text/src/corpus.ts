@@ -54,7 +54,8 @@ export function recordText(record: CorpusRecord): { task: CorpusTask; text: stri
   }
 }
 
-async function corpusFiles(path: string): Promise<string[]> {
+/** The files a corpus path stands for, in reading order (a file, or a folder's .jsonl and .txt files, sorted). */
+export async function corpusFiles(path: string): Promise<string[]> {
   let info;
   try {
     info = await stat(path);
