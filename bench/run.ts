@@ -11,11 +11,9 @@ const devCorpus = `${sharedDir}corpus/dev.jsonl`;
 const devLabels = `${repoRoot}out/bench/dev-labels`;
 
 async function labelDev(): Promise<void> {
-  const { runLabel } = await import('../apps/distill/src/commands/label.js');
-  await runLabel(
-    { teacher: teacherDir, data: devCorpus, out: devLabels, mode: 'adaptive', k: 32, p: 0.95, kMin: 1, kMax: 64, samples: 12, proposalTemperature: 1, seed: 0, temperature: 1, batchSize: 8, rowsPerPart: 262_144, threads: 2 },
-    (line) => process.stderr.write(`${line}\n`),
-  );
+  const { labelCorpus } = await import('@kd/pipeline');
+  const summary = await labelCorpus({ teacher: teacherDir, corpus: devCorpus, out: devLabels, compression: { mode: 'adaptive', p: 0.95, kMin: 1, kMax: 64 } });
+  process.stderr.write(`labelled ${summary.documents} documents (${summary.tokens} tokens) → ${devLabels}\n`);
 }
 
 const sections: Record<string, Section> = {

@@ -71,8 +71,8 @@ describe('kd align', () => {
 
   it('adds mass shares and aligned positions for a labelled dataset, and refuses one from another tokenizer', async () => {
     const labels = join(folder, 'labels');
-    await run(labelCommand(), ['--teacher', teacherDir, '--data', corpus, '--limit', '6', '--tasks', 'translate', 'classify', 'code', '--out', labels, '--mode', 'fixed', '--k', '8', '--json']);
-    const [line] = await run(alignCommand(), ['--teacher-tokenizer', teacherDir, '--student-tokenizer', studentDir, '--data', labels, '--no-cache', '--json']);
+    await run(labelCommand(), ['--teacher', teacherDir, '--corpus', corpus, '--limit', '6', '--tasks', 'translate', 'classify', 'code', '--out', labels, '--mode', 'fixed', '--k', '8', '--json']);
+    const [line] = await run(alignCommand(), ['--teacher-tokenizer', teacherDir, '--student-tokenizer', studentDir, '--dataset', labels, '--no-cache', '--json']);
     const { dataset } = JSON.parse(line);
     expect(dataset.documents).toBe(6);
     expect(dataset.teacherPositions).toBeGreaterThan(0);
@@ -83,7 +83,7 @@ describe('kd align', () => {
     expect(dataset.alignedPositionFraction).toBeLessThanOrEqual(1);
     expect(dataset.alignedPositions).toBeLessThanOrEqual(dataset.studentPositions);
 
-    await expect(run(alignCommand(), ['--teacher-tokenizer', studentDir, '--student-tokenizer', studentDir, '--data', labels, '--no-cache'])).rejects.toMatchObject({
+    await expect(run(alignCommand(), ['--teacher-tokenizer', studentDir, '--student-tokenizer', studentDir, '--dataset', labels, '--no-cache'])).rejects.toMatchObject({
       code: 'E_TOKENIZER_MISMATCH',
     });
   });

@@ -1,20 +1,26 @@
 // Entry point of the `kd` binary: run the program, and on failure print one line with the
-// cause (the stack only with --verbose) and exit non-zero.
-import { describeError } from './errors.js';
+// cause (the stack only with --verbose) and exit non-zero. With --json the failure is one JSON
+// object on stdout instead, so that stdout always holds exactly one JSON document.
+import { CommanderError } from 'commander';
+import { describeError, errorCode } from './errors.js';
 import { createProgram } from './program.js';
 
-const program = createProgram();
-program.exitOverride();
+const args = process.argv.slice(2);
+// `kd help label` reads as `kd label --help`.
+if (args[0] === 'help' && args[1]) args.splice(0, 2, args[1], '--help');
+const json = args.includes('--json');
+
 try {
-  await program.parseAsync(process.argv);
+  await createProgram().parseAsync(args, { from: 'user' });
 } catch (error) {
-  const code = (error as { code?: unknown }).code;
-  if (typeof code === 'string' && code.startsWith('commander.')) {
-    // commander already printed help, a version, or a usage error.
-    process.exitCode = (error as { exitCode?: number }).exitCode ?? 1;
+  if (error instanceof CommanderError && ['commander.helpDisplayed', 'commander.help', 'commander.version'].includes(error.code)) {
+    process.exitCode = error.exitCode;
   } else {
-    process.stderr.write(`kd: ${describeError(error)}\n`);
-    if (process.argv.includes('--verbose') && error instanceof Error) process.stderr.write(`${error.stack}\n`);
+    const code = errorCode(error);
+    const message = describeError(error);
+    if (json) process.stdout.write(`${JSON.stringify({ error: { code, message: message.slice(code.length + 2) } })}\n`);
+    else process.stderr.write(`kd: ${message}\n`);
+    if (args.includes('--verbose') && error instanceof Error && !(error instanceof CommanderError)) process.stderr.write(`${error.stack}\n`);
     process.exitCode = 1;
   }
 }

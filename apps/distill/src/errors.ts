@@ -1,5 +1,6 @@
 // The CLI's own error: bad flags or config, missing inputs. Library errors (TeacherError,
-// CodecError, …) pass through with their own codes.
+// CodecError, …) pass through with their own codes; commander's parse errors become E_USAGE.
+import { CommanderError } from 'commander';
 
 export class CliError extends Error {
   readonly code: string;
@@ -10,11 +11,19 @@ export class CliError extends Error {
   }
 }
 
-/** One line for the user: the code (when the error has one) and the message. */
+/** The error's code: its own `E_…` code, E_USAGE for a command-line parse error, else E_INTERNAL. */
+export function errorCode(error: unknown): string {
+  if (error instanceof CommanderError) return 'E_USAGE';
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('E_') ? code : 'E_INTERNAL';
+}
+
+/** One line for the user: `CODE: message`. */
 export function describeError(error: unknown): string {
-  if (error instanceof Error) {
-    const code = (error as { code?: unknown }).code;
-    return typeof code === 'string' && code.startsWith('E_') ? `${code}: ${error.message}` : error.message;
+  if (error instanceof CommanderError) {
+    // commander says "error: unknown option '--x'"; kd says what to do next.
+    return `E_USAGE: ${error.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ')}; see kd --help`;
   }
-  return String(error);
+  const message = error instanceof Error ? error.message : String(error);
+  return `${errorCode(error)}: ${message}`;
 }

@@ -1,22 +1,57 @@
-// The `kd` program: one subcommand per step of the pipeline.
+// The `kd` program: one subcommand per step of the pipeline. Only names and summaries live
+// here; a subcommand's module (and the libraries behind it) is imported when it runs, so
+// `kd --help` loads nothing but commander.
+import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { alignCommand } from './commands/align.js';
-import { inspectCommand } from './commands/inspect.js';
-import { exportCommand } from './commands/export.js';
-import { labelCommand } from './commands/label.js';
-import { trainCommand } from './commands/train.js';
+
+export interface SubcommandEntry {
+  name: string;
+  summary: string;
+  load: () => Promise<Command>;
+}
+
+export const subcommands: SubcommandEntry[] = [
+  { name: 'label', summary: 'Run an ONNX teacher over a corpus and store its compressed distributions as Parquet', load: async () => (await import('./commands/label.js')).labelCommand() },
+  { name: 'inspect', summary: 'Show what a labelled dataset holds; --verify checks every part', load: async () => (await import('./commands/inspect.js')).inspectCommand() },
+  { name: 'align', summary: "Map the teacher's tokens onto the student's vocabulary and report the coverage", load: async () => (await import('./commands/align.js')).alignCommand() },
+  { name: 'train', summary: 'Train a Llama-style student on a corpus and write checkpoints (resumable)', load: async () => (await import('./commands/train.js')).trainCommand() },
+  { name: 'export', summary: 'Export a trained student as ONNX + safetensors in the Hugging Face layout', load: async () => (await import('./commands/export.js')).exportCommand() },
+];
+
+/** The version of this package, from its package.json (one folder above src/ and dist/). */
+export function packageVersion(): string {
+  return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
+
+/** Quiet commander output: errors are printed by the caller in kd's own form. */
+function quiet(command: Command): Command {
+  return command.exitOverride().configureOutput({ writeErr: () => {}, outputError: () => {} });
+}
 
 export function createProgram(): Command {
-  const program = new Command('kd')
-    .description('Knowledge distillation with compressed teacher distributions')
-    .version('0.1.0')
-    .option('--verbose', 'print the stack trace of an error')
-    .showHelpAfterError('(add --help for usage)');
-  program.addCommand(labelCommand());
-  program.addCommand(inspectCommand());
-  program.addCommand(alignCommand());
-  program.addCommand(trainCommand());
-  program.addCommand(exportCommand());
-  for (const command of program.commands) command.exitOverride();
+  const program = quiet(
+    new Command('kd')
+      .description('Knowledge distillation with compressed teacher distributions')
+      .version(packageVersion())
+      .option('--verbose', 'print the stack trace of an error')
+      .helpCommand(false)
+      .addHelpText('after', '\nRun kd <command> --help for the options of a command.'),
+  );
+  for (const entry of subcommands) {
+    program
+      .command(entry.name)
+      .summary(entry.summary)
+      .description(entry.summary)
+      .helpOption(false)
+      .allowUnknownOption()
+      .allowExcessArguments(true)
+      .argument('[arguments...]')
+      .action(async (_arguments: string[], _options: unknown, stub: Command) => {
+        const command = quiet(await entry.load());
+        command.name(entry.name);
+        command.parent = program;
+        await command.parseAsync(stub.args, { from: 'user' });
+      });
+  }
   return program;
 }

@@ -13,3 +13,4 @@ export { SparseRowsBuilder, rowAt, sliceRows } from './rows.js';
 export { capturedMass, klFullToSparse } from './fidelity.js';
 export { FidelityMeter, type FidelityMeterOptions, type FidelityReport } from './fidelity-meter.js';
 export type { CompressionSpec, LabelledDocument, SampledSpec, SparseRow, SparseRows } from './types.js';
+export { compressionSpecSchema, fixedSpecSchema, adaptiveSpecSchema, sampledSpecSchema, hybridSpecSchema, type CompressionSpecInput } from './spec-schema.js';

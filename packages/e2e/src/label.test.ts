@@ -14,7 +14,7 @@ const out = join(work, 'labels');
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 const labelArgs = (folder: string) => [
-  'label', '--teacher', teacherDir, '--data', devCorpus, '--tasks', 'translate', '--limit', '16',
+  'label', '--teacher', teacherDir, '--corpus', devCorpus, '--tasks', 'translate', '--limit', '16',
   '--mode', 'fixed', '--k', '8', '--rows-per-part', '200', '--out', folder, '--json',
 ];
 
@@ -134,22 +134,22 @@ describe('kd label → kd inspect', () => {
 
 describe('kd label refuses bad input with one clear line', () => {
   it('names the flag of a bad number', async () => {
-    const result = await kd(['label', '--data', devCorpus, '--out', join(work, 'x'), '--mode', 'fixed', '--k', '0']);
+    const result = await kd(['label', '--corpus', devCorpus, '--out', join(work, 'x'), '--mode', 'fixed', '--k', '0']);
     expect(result.code).not.toBe(0);
     expect(result.stderr).toMatch(/--k/);
   });
 
   it('says which corpus path is missing', async () => {
-    const result = await kd(['label', '--teacher', teacherDir, '--data', join(work, 'nope.jsonl'), '--out', join(work, 'y')]);
+    const result = await kd(['label', '--teacher', teacherDir, '--corpus', join(work, 'nope.jsonl'), '--out', join(work, 'y')]);
     expect(result.code).not.toBe(0);
     expect(result.stderr).toMatch(/nope\.jsonl/);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
   });
 
   it('rejects p outside (0, 1]', async () => {
-    const result = await kd(['label', '--teacher', teacherDir, '--data', devCorpus, '--out', join(work, 'z'), '--p', '1.5']);
+    const result = await kd(['label', '--teacher', teacherDir, '--corpus', devCorpus, '--out', join(work, 'z'), '--p', '1.5']);
     expect(result.code).not.toBe(0);
-    expect(result.stderr).toMatch(/^kd: E_P_RANGE: /);
+    expect(result.stderr).toMatch(/^kd: E_USAGE: --p: /);
   });
 
   it('has --help with an example', async () => {

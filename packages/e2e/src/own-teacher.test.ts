@@ -16,9 +16,9 @@ describe('train → export → label with the export', () => {
     const exported = join(work, 'export');
     const labels = join(work, 'labels');
     const train = await kd([
-      'train', '--data', devCorpus, '--tokenizer', join(repoRoot, 'examples/student-tokenizer/tokenizer.json'), '--out', run,
-      '--hidden', '32', '--layers', '1', '--heads', '2', '--steps', '2', '--batch-size', '2', '--sequence-length', '32',
-      '--warmup', '1', '--limit', '40', '--json',
+      'train', '--corpus', devCorpus, '--tokenizer', join(repoRoot, 'examples/student-tokenizer/tokenizer.json'), '--out', run,
+      '--hidden-size', '32', '--layers', '1', '--heads', '2', '--steps', '2', '--batch-size', '2', '--sequence-length', '32',
+      '--warmup-steps', '1', '--limit', '40', '--json',
     ]);
     expect(train.stderr.split('\n').filter((line) => line.startsWith('kd:'))).toEqual([]);
     expect(train.code).toBe(0);
@@ -28,7 +28,7 @@ describe('train → export → label with the export', () => {
     expect(exportResult.code).toBe(0);
     expect(existsSync(join(exported, 'onnx', 'model.onnx'))).toBe(true);
 
-    const label = await kd(['label', '--teacher', exported, '--data', devCorpus, '--limit', '4', '--mode', 'fixed', '--k', '4', '--out', labels, '--json']);
+    const label = await kd(['label', '--teacher', exported, '--corpus', devCorpus, '--limit', '4', '--mode', 'fixed', '--k', '4', '--out', labels, '--json']);
     expect(label.stderr).toBe('');
     expect(label.code).toBe(0);
     const summary = JSON.parse(label.stdout.trim().split('\n').at(-1)!);

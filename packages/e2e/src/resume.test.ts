@@ -13,7 +13,7 @@ const work = mkdtempSync(join(tmpdir(), 'kd-e2e-resume-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 const labelArgs = (out: string) => [
-  'label', '--teacher', teacherDir, '--data', devCorpus, '--tasks', 'translate', '--limit', '96',
+  'label', '--teacher', teacherDir, '--corpus', devCorpus, '--tasks', 'translate', '--limit', '96',
   '--mode', 'adaptive', '--p', '0.9', '--k-max', '16', '--batch-size', '2', '--rows-per-part', '150', '--out', out,
 ];
 

@@ -11,7 +11,7 @@ const work = mkdtempSync(join(tmpdir(), 'kd-e2e-sampled-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 async function label(out: string, flags: string[]): Promise<Record<string, number>> {
-  const result = await kd(['label', '--teacher', teacherDir, '--data', devCorpus, '--tasks', 'translate', '--limit', '4', '--out', out, '--json', ...flags]);
+  const result = await kd(['label', '--teacher', teacherDir, '--corpus', devCorpus, '--tasks', 'translate', '--limit', '4', '--out', out, '--json', ...flags]);
   expect(result.stderr).toBe('');
   expect(result.code).toBe(0);
   return JSON.parse(result.stdout.trim().split('\n').at(-1)!);

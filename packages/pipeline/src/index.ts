@@ -1,5 +1,9 @@
 // Public API of @kd/pipeline: the steps of distillation as library calls over the teacher,
 // compression, the codec and the trainer.
+export { labelCorpus } from './label-corpus.js';
+export type { LabelHooks, LabelProgress, LabelStart, LabelSummary } from './label-corpus.js';
+export { labelOptionsSchema } from './label-options.js';
+export type { LabelOptions, LabelOptionsInput } from './label-options.js';
 export { distillOnline, type OnlineDistillOptions } from './online-distill.js';
 export { openOnlineTeacherRows, defaultOnlineRowsPerPart, type OnlineTeacherOptions, type OnlineTeacherRows } from './online-rows.js';
 export { PipelineError } from './errors.js';

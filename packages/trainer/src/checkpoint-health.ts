@@ -75,11 +75,11 @@ export function nonFiniteMessage(
     : `the weights themselves are non-finite (first in ${now.firstNonFinite})`;
   let advice: string;
   const skipped = rejected ? `the checkpoint due at step ${rejected.step} and later ones were not written (${describeHealth(rejected.health)}); ` : '';
-  if (!kept) advice = `${skipped}no good checkpoint exists: start again with a lower learningRate or more warmupSteps`;
+  if (!kept) advice = `${skipped}no good checkpoint exists: start again with a lower \`learningRate\` or more \`warmupSteps\``;
   else if (kept.health && !kept.health.healthy) {
-    advice = `${skipped}the kept checkpoint (step ${kept.step}, ${kept.path}) is itself ${describeHealth(kept.health)}, so resuming it fails again: start a new run with a lower learningRate or more warmupSteps`;
+    advice = `${skipped}the kept checkpoint (step ${kept.step}, ${kept.path}) is itself ${describeHealth(kept.health)}, so resuming it fails again: start a new run with a lower \`learningRate\` or more \`warmupSteps\``;
   } else {
-    advice = `${skipped}the last good checkpoint, step ${kept.step} (${kept.path}${kept.health ? `; ${describeHealth(kept.health)}` : ''}), is kept and can be exported; resuming repeats the same steps exactly, so start a new run with a lower learningRate or more warmupSteps`;
+    advice = `${skipped}the last good checkpoint, step ${kept.step} (${kept.path}${kept.health ? `; ${describeHealth(kept.health)}` : ''}), is kept and can be exported; resuming repeats the same steps exactly, so start a new run with a lower \`learningRate\` or more \`warmupSteps\``;
   }
   return `step ${step}: ${what}; training stopped; ${weights}; ${advice}`;
 }

@@ -116,9 +116,9 @@ export async function checkExportTarget(outDir: string, options: { overwrite: bo
   if (kind === 'absent') return 'absent';
   if (kind !== 'directory') throw refuse(kind === 'file' ? 'it is a regular file' : `it is a ${kind === 'link' ? 'symbolic link' : 'special file'}`);
   if ((await readdir(outDir)).length === 0) return 'empty';
-  if (!options.overwrite) throw new TrainerError('E_EXPORT', `${outDir} already exists; pass overwrite: true to replace an earlier export, or choose another folder`);
+  if (!options.overwrite) throw new TrainerError('E_EXPORT', `${outDir} already exists; set \`overwrite\` to replace an earlier export, or choose another folder`);
   const problem = await exportProblem(outDir);
-  if (problem) throw refuse(`it is not an export written by kd (${problem}), so overwrite does not replace it`);
+  if (problem) throw refuse(`it is not an export written by kd (${problem}), so \`overwrite\` does not replace it`);
   return 'export';
 }
 

@@ -8,18 +8,12 @@ import type { ModelConfig } from './config.js';
 import { checkpointFolderName, loadCheckpoint } from './checkpoint.js';
 import { TrainerError } from './errors.js';
 import { checkExportTarget, exportMarkerFile, recoverInterruptedExports, replaceExport, writeExportMarker } from './export-target.js';
+import type { ExportOptions } from './export-options.js';
 import type { LanguageModel } from './model.js';
 import { buildOnnxModel } from './onnx-export.js';
 import { encodeSafetensors, type StoredTensor } from './safetensors.js';
 import { assertTokenizerFits, loadTokenizer, taskTemplates, TextError } from '@kd/text';
 import { tokenizerFiles, transformersVersion, type SpecialTokens } from './tokenizer-files.js';
-
-export interface ExportOptions {
-  /** tokenizer.json to ship; required when exporting an in-memory model, else the checkpoint's. */
-  tokenizer?: string;
-  /** Replace an earlier export in the folder (default false); only a folder kd wrote as an export is replaced. */
-  overwrite?: boolean;
-}
 
 export interface ExportResult {
   dir: string;
@@ -108,7 +102,7 @@ export async function exportModel(source: string | LanguageModel, outDir: string
     tokenizerPath = options.tokenizer ?? loaded.tokenizerPath;
     protectedPaths = runFolders(source, loaded.path);
   } else {
-    if (!options.tokenizer) throw new TrainerError('E_EXPORT', 'exporting an in-memory model needs options.tokenizer (the tokenizer.json it was trained with)');
+    if (!options.tokenizer) throw new TrainerError('E_EXPORT', 'exporting an in-memory model needs `tokenizer` (the tokenizer.json it was trained with)');
     model = source;
     tokenizerPath = options.tokenizer;
   }

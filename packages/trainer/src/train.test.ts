@@ -156,7 +156,34 @@ describe('train (objective ce)', () => {
     const error = await train({ ...base(out), batchSize: 4096, sequenceLength: 1024, model: { ...base(out).model, maxPositions: 1024 } }).catch((caught) => caught);
     expect(error.code).toBe('E_MEMORY');
     expect(error.message).toMatch(/needs about [\d.]+ (GiB|MiB)/);
-    expect(error.message).toMatch(/--accumulate/);
+    expect(error.message).toMatch(/`accumulate`/);
+    expect(error.message).not.toMatch(/--/);
+  });
+
+  it('refuses unknown options by name instead of training with defaults', async () => {
+    const input = { ...base('/nonexistent/never'), hidden: 128, warmup: 30 } as unknown as TrainOptionsInput;
+    const error = await train(input).catch((caught) => caught);
+    expect(error.code).toBe('E_OPTIONS');
+    expect(error.message).toContain('`hidden`');
+    expect(error.message).toContain('`warmup`');
+    const nested = await train({ ...base('/nonexistent/never'), model: { hidden: 128 } } as unknown as TrainOptionsInput).catch((caught) => caught);
+    expect(nested.message).toContain('`model.hidden`');
+  });
+
+  it('refuses a maxPositions shorter than the training windows, naming both options', async () => {
+    const out = await freshFolder();
+    const error = await train({ ...base(out), sequenceLength: 32, model: { ...base(out).model, maxPositions: 16 } }).catch((caught) => caught);
+    expect(error.code).toBe('E_OPTIONS');
+    expect(error.message).toContain('`model.maxPositions` is 16');
+    expect(error.message).toContain('`sequenceLength`');
+  });
+
+  it('names library options, not command-line flags, when a run folder is taken', async () => {
+    const out = await freshFolder();
+    const error = await train({ ...base(out), resume: true }).catch((caught) => caught);
+    expect(error.code).toBe('E_CHECKPOINT');
+    expect(error.message).toContain('`resume`');
+    expect(error.message).not.toMatch(/--/);
   });
 
   it('resumes only with the run\'s tokenizer: one that does not fit the logits, or another one, is refused before any step', async () => {

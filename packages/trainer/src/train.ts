@@ -29,43 +29,43 @@ import { learningRateAt } from './schedule.js';
 /** The student's sizes; the vocabulary comes from the tokenizer. */
 export const studentShapeSchema = z
   .object({
-    hiddenSize: z.number().int().positive().default(256),
-    intermediateSize: z.number().int().positive().optional(),
-    layers: z.number().int().positive().default(2),
-    heads: z.number().int().positive().default(4),
-    keyValueHeads: z.number().int().positive().optional(),
-    maxPositions: z.number().int().positive().default(1024),
-    ropeTheta: z.number().positive().default(10000),
+    hiddenSize: z.number().int().positive().default(256).describe('model width'),
+    intermediateSize: z.number().int().positive().optional().describe('MLP width (default: about 8/3 × hiddenSize, rounded up to a multiple of 32)'),
+    layers: z.number().int().positive().default(2).describe('decoder layers'),
+    heads: z.number().int().positive().default(4).describe('attention heads'),
+    keyValueHeads: z.number().int().positive().optional().describe('key/value heads; fewer than heads gives grouped-query attention (default: heads)'),
+    maxPositions: z.number().int().positive().default(1024).describe('longest context the exported model accepts; at least sequenceLength'),
+    ropeTheta: z.number().positive().default(10000).describe('base of the rotary position frequencies'),
   })
   .strict();
 
 export const trainOptionsSchema = z
   .object({
-  corpus: z.string().min(1).optional(),
-  tasks: z.array(z.enum(corpusTasks)).optional(),
-  limit: z.number().int().positive().optional(),
-  tokenizer: z.string().min(1).optional(),
-  studentTokenizer: z.string().min(1).optional().describe("the student's tokenizer.json (same as tokenizer)"),
-  out: z.string().min(1),
-  model: studentShapeSchema.prefault({}),
-  objective: z.enum(['ce', 'kd']).default('ce').describe('ce: next-token cross-entropy; kd: distillation from teacher rows'),
-  ...distillationOptionsShape,
-  steps: z.number().int().positive(),
-  batchSize: z.number().int().positive().default(8),
-  sequenceLength: z.number().int().min(2).default(128),
-  accumulate: z.number().int().positive().default(1),
-  learningRate: z.number().positive().default(3e-3),
-  minimumLearningRateRatio: z.number().min(0).max(1).default(0.1),
-  warmupSteps: z.number().int().nonnegative().default(0),
-  weightDecay: z.number().min(0).default(0.1),
-  clip: z.number().min(0).default(1),
-  seed: z.number().int().nonnegative().default(0),
-  checkpointEvery: z.number().int().positive().default(100),
-  resume: z.boolean().default(false),
-  backend: z.enum(['auto', 'wasm']).default('auto'),
-  /** onnxruntime intra-op threads; default: the checkpoint's count on resume, else the machine's cores. */
-  threads: z.number().int().positive().optional(),
+    corpus: z.string().min(1).optional().describe('corpus: a .jsonl (text/code/classify/translate records) or .txt file, or a folder of them (objective ce; online kd)'),
+    tasks: z.array(z.enum(corpusTasks)).optional().describe('train on these tasks only'),
+    limit: z.number().int().positive().optional().describe('train on the first n documents only'),
+    tokenizer: z.string().min(1).optional().describe("the student's tokenizer.json (its vocabulary sizes the model)"),
+    studentTokenizer: z.string().min(1).optional().describe("the student's tokenizer.json (same as tokenizer)"),
+    out: z.string().min(1).describe('run folder: checkpoint/ is written here'),
+    model: studentShapeSchema.prefault({}).describe("the student's sizes"),
+    objective: z.enum(['ce', 'kd']).default('ce').describe('ce: next-token cross-entropy; kd: distillation from teacher rows'),
+    ...distillationOptionsShape,
+    steps: z.number().int().positive().describe('optimizer steps in total'),
+    batchSize: z.number().int().positive().default(8).describe('windows per micro-batch'),
+    sequenceLength: z.number().int().min(2).default(128).describe('tokens per window'),
+    accumulate: z.number().int().positive().default(1).describe('micro-batches per optimizer step (gradient accumulation)'),
+    learningRate: z.number().positive().default(3e-3).describe('peak learning rate (AdamW)'),
+    minimumLearningRateRatio: z.number().min(0).max(1).default(0.1).describe('learning rate at the end of the cosine, as a fraction of the peak'),
+    warmupSteps: z.number().int().nonnegative().default(0).describe('linear warmup steps'),
+    weightDecay: z.number().min(0).default(0.1).describe('AdamW decoupled weight decay on matrices'),
+    clip: z.number().min(0).default(1).describe('clip the global gradient norm to this (0: off)'),
+    seed: z.number().int().nonnegative().default(0).describe('seed of the initialization and the data order'),
+    checkpointEvery: z.number().int().positive().default(100).describe('write a checkpoint every n steps (and at the end)'),
+    resume: z.boolean().default(false).describe('continue the run in out exactly where its checkpoint left off'),
+    backend: z.enum(['auto', 'wasm']).default('auto').describe('auto: @tensorflow/tfjs-node when installed, else wasm'),
+    threads: z.number().int().positive().optional().describe("onnxruntime intra-op threads (default: the checkpoint's count on resume, else the machine's cores)"),
   })
+  .strict()
   .superRefine((options, context) => {
     const need = (path: string, message: string) => context.addIssue({ code: 'custom', path: [path], message });
     if (options.tokenizer === undefined && options.studentTokenizer === undefined) need('tokenizer', "is required: the student's tokenizer.json");
@@ -122,12 +122,20 @@ export interface TrainResult {
 }
 
 function parseOptions(input: TrainOptionsInput): TrainSettings {
-  const parsed = trainOptionsSchema.safeParse(input);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new TrainerError('E_OPTIONS', `train options: ${issue?.path.join('.') || 'value'}: ${issue?.message ?? 'invalid'}`);
-  }
+  const parsed = trainOptionsSchema.safeParse(input, { reportInput: true });
+  if (!parsed.success) throw new TrainerError('E_OPTIONS', `train options: ${describeIssue(parsed.error.issues[0])}`);
   return parsed.data;
+}
+
+/** One zod issue as `path: problem` in the library's option names. */
+function describeIssue(issue: z.core.$ZodIssue | undefined): string {
+  if (!issue) return 'invalid';
+  const where = issue.path.join('.');
+  if (issue.code === 'unrecognized_keys') {
+    return `unknown option${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((key) => `\`${where ? `${where}.` : ''}${key}\``).join(', ')}; the options are ${Object.keys(trainOptionsSchema.shape).join(', ')}`;
+  }
+  const given = 'input' in issue && issue.input !== undefined ? ` (got ${JSON.stringify(issue.input)})` : '';
+  return `\`${where || 'options'}\`: ${issue.message}${given}`;
 }
 
 async function runSettings(options: TrainSettings, threads: number, studentTokenizer: string): Promise<RunSettings> {
@@ -218,10 +226,10 @@ export async function train(input: TrainOptionsInput, hooks: TrainHooks = {}, in
   await mkdir(options.out, { recursive: true });
   const existing = await findCheckpoint(options.out);
   if (existing && !options.resume) {
-    throw new TrainerError('E_CHECKPOINT', `${options.out} already holds a checkpoint; pass --resume to continue it or choose another --out`);
+    throw new TrainerError('E_CHECKPOINT', `${options.out} already holds a checkpoint; set \`resume\` to continue it or choose another \`out\``);
   }
   if (!existing && options.resume) {
-    throw new TrainerError('E_CHECKPOINT', `--resume: no checkpoint in ${options.out}; start without --resume`);
+    throw new TrainerError('E_CHECKPOINT', `\`resume\`: no checkpoint in ${options.out}; start without \`resume\``);
   }
 
   let model: LanguageModel;
@@ -265,6 +273,9 @@ export async function train(input: TrainOptionsInput, hooks: TrainHooks = {}, in
     const tokenizer = await loadTokenizer(studentTokenizer);
     const vocabSize = tokenizer.vocabSize;
     const shape = options.model;
+    if (shape.maxPositions < options.sequenceLength) {
+      throw new TrainerError('E_OPTIONS', `\`model.maxPositions\` is ${shape.maxPositions} but \`sequenceLength\` is ${options.sequenceLength}: the model could not read its own training windows; raise \`model.maxPositions\` to at least ${options.sequenceLength} or lower \`sequenceLength\``);
+    }
     const config = resolveModelConfig({
       vocabSize,
       hiddenSize: shape.hiddenSize,
@@ -272,7 +283,7 @@ export async function train(input: TrainOptionsInput, hooks: TrainHooks = {}, in
       layers: shape.layers,
       heads: shape.heads,
       keyValueHeads: shape.keyValueHeads,
-      maxPositions: Math.max(shape.maxPositions, options.sequenceLength),
+      maxPositions: shape.maxPositions,
       ropeTheta: shape.ropeTheta,
       bosTokenId: tokenizer.roles.bos,
       eosTokenId: tokenizer.roles.eos,
@@ -283,7 +294,7 @@ export async function train(input: TrainOptionsInput, hooks: TrainHooks = {}, in
     if (estimate.totalBytes > limit) {
       throw new TrainerError(
         'E_MEMORY',
-        `batch ${options.batchSize} × sequence ${options.sequenceLength} needs about ${formatBytes(estimate.totalBytes)} (${formatBytes(estimate.activationBytes)} activations + ${formatBytes(estimate.parameterBytes)} weights and optimizer state), more than the ${formatBytes(limit)} the onnxruntime engine can use; lower --batch-size and raise --accumulate to keep the tokens per step`,
+        `batch ${options.batchSize} × sequence ${options.sequenceLength} needs about ${formatBytes(estimate.totalBytes)} (${formatBytes(estimate.activationBytes)} activations + ${formatBytes(estimate.parameterBytes)} weights and optimizer state), more than the ${formatBytes(limit)} the onnxruntime engine can use; lower \`batchSize\` and raise \`accumulate\` to keep the tokens per step`,
       );
     }
     model = createModel(config, { seed: options.seed });

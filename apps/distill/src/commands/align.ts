@@ -1,30 +1,30 @@
-// `kd align --teacher-tokenizer A --student-tokenizer B [--data DIR]`: how well a student's
+// `kd align --teacher-tokenizer A --student-tokenizer B [--dataset DIR]`: how well a student's
 // vocabulary covers the teacher's (raw vs byte-normalized overlap, exact vs tokenizer-mapped
 // ids) and, over a labelled dataset, where the teacher's probability mass lands and how many
 // student positions receive a teacher row. Builds (or reads from the cache) the id map that
 // training uses.
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { z } from 'zod';
 import { openDataset } from '@kd/codec-parquet';
 import type { LabelledDocument } from '@kd/compress';
 import { loadTokenizer } from '@kd/text';
 import { buildVocabularyMap, coverageReport, type CoverageReport } from '@kd/vocab-align';
-import { applyConfigFile } from '../config.js';
+import { defineCommand } from '../define-command.js';
 import { Progress } from '../progress.js';
-import { validateOptions } from '../validate.js';
 
-const alignSchema = z.object({
-  teacherTokenizer: z.string({ error: 'is required: the teacher tokenizer.json (or its folder)' }).min(1),
-  studentTokenizer: z.string({ error: 'is required: the student tokenizer.json (or its folder)' }).min(1),
-  data: z.string().min(1).optional(),
-  json: z.boolean().optional(),
-  // --no-cache sets this to false
-  cache: z.boolean().optional(),
-  cacheDir: z.string().min(1).optional(),
-});
-type AlignOptions = z.infer<typeof alignSchema>;
+const alignSchema = z
+  .object({
+    teacherTokenizer: z.string().min(1).describe("the teacher's tokenizer.json, or the folder holding it"),
+    studentTokenizer: z.string().min(1).describe("the student's tokenizer.json, or the folder holding it (with its tokenizer_config.json)"),
+    dataset: z.string().min(1).optional().describe('a dataset written by kd label with this teacher: adds the mass shares and the aligned position fraction'),
+    json: z.boolean().default(false).describe('print one JSON object (teacherVocab, studentVocab, overlapRaw, overlapNormalized, exactMapped, tokenizerMapped, …, dataset)'),
+    cache: z.boolean().default(true).describe('read and write the id map cache'),
+    cacheDir: z.string().min(1).optional().describe("where id maps are cached, keyed by both tokenizers' sha256"),
+  })
+  .strict();
+type AlignOptions = z.input<typeof alignSchema>;
 
 export type AlignResult = CoverageReport & { mapSeconds: number; cacheDir?: string };
 
@@ -81,9 +81,9 @@ export async function runAlign(options: AlignOptions, log: (line: string) => voi
   const map = await buildVocabularyMap(teacher, student, { cacheDir });
   const mapSeconds = (performance.now() - started) / 1000;
   let documents: AsyncIterable<LabelledDocument> | undefined;
-  if (options.data) {
+  if (options.dataset) {
     // The dataset must come from this teacher tokenizer: its ids index this vocabulary.
-    const dataset = await openDataset(resolve(options.data), { expectTokenizerSha256: teacher.sha256 });
+    const dataset = await openDataset(resolve(options.dataset), { expectTokenizerSha256: teacher.sha256 });
     const progress = new Progress({ label: 'align', total: dataset.manifest.totals.documents, unit: 'documents', enabled: options.json ? false : undefined });
     documents = withProgress(dataset.documents(), progress);
   }
@@ -94,25 +94,18 @@ export async function runAlign(options: AlignOptions, log: (line: string) => voi
 }
 
 export function alignCommand(): Command {
-  return new Command('align')
-    .description("Map the teacher's tokens onto the student's vocabulary and report the coverage")
-    .option('--teacher-tokenizer <path>', "the teacher's tokenizer.json, or the folder holding it")
-    .option('--student-tokenizer <path>', "the student's tokenizer.json, or the folder holding it (with its tokenizer_config.json)")
-    .option('--data <dir>', 'a dataset written by kd label with this teacher: adds the mass shares and the aligned position fraction')
-    .option('--json', 'print one JSON object (teacherVocab, studentVocab, overlapRaw, overlapNormalized, exactMapped, tokenizerMapped, …, dataset)')
-    .option('--cache-dir <dir>', `where id maps are cached, keyed by both tokenizers' sha256 (default ${defaultCacheDir()})`)
-    .option('--no-cache', 'build the map without reading or writing the cache')
-    .option('--config <file>', 'JSON file of flag values (flags given here win)')
-    .addHelpText(
-      'after',
-      `
-Example:
-  kd align --teacher-tokenizer ../shared/fixtures/teacher-llama-13m --student-tokenizer examples/student-tokenizer
-  kd align --teacher-tokenizer ../shared/fixtures/teacher-llama-13m --student-tokenizer examples/student-tokenizer \\
-           --data out/dev-labels --json | jq .dataset.massShare`,
-    )
-    .action(async (_options, command: Command) => {
-      applyConfigFile(command);
-      await runAlign(validateOptions(alignSchema, command.opts()));
-    });
+  return defineCommand({
+    name: 'align',
+    description: "Map the teacher's tokens onto the student's vocabulary and report the coverage",
+    own: alignSchema,
+    fallbacks: { cacheDir: { shown: defaultCacheDir(), value: () => undefined } },
+    examples: [
+      'kd align --teacher-tokenizer ../shared/fixtures/teacher-llama-13m --student-tokenizer examples/student-tokenizer',
+      'kd align --teacher-tokenizer ../shared/fixtures/teacher-llama-13m --student-tokenizer examples/student-tokenizer \\',
+      '         --dataset out/dev-labels --json | jq .dataset.massShare',
+    ],
+    run: async (_library, options) => {
+      await runAlign(options);
+    },
+  });
 }

@@ -3,29 +3,30 @@
 // checksums every part.
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { z } from 'zod';
 import { datasetStats, openDataset, verifyDataset, type Manifest, type VerifyReport } from '@kd/codec-parquet';
 import { describeSpec, rowAt, type LabelledDocument } from '@kd/compress';
 import { loadTeacher, measureFidelity } from '@kd/teacher';
 import { loadTokenizer, type Tokenizer } from '@kd/text';
 import { CliError } from '../errors.js';
-import { integerOption } from '../options.js';
+import { defineCommand } from '../define-command.js';
 import { defaultTeacherDir } from '../paths.js';
-import { validateOptions } from '../validate.js';
 
-const inspectSchema = z.object({
-  verify: z.boolean().optional(),
-  json: z.boolean().optional(),
-  tokenizer: z.string().optional(),
-  document: z.coerce.number().int().min(0),
-  positions: z.coerce.number().int().min(0),
-  top: z.coerce.number().int().min(1),
-  fidelity: z.boolean().optional(),
-  teacher: z.string().optional(),
-  sampleDocuments: z.coerce.number().int().min(1),
-});
-type InspectOptions = z.infer<typeof inspectSchema>;
+const inspectSchema = z
+  .object({
+    verify: z.boolean().default(false).describe('check every part against the manifest (sha256, header, counts), look for unlisted parts and require a complete dataset (exit ≠ 0 otherwise)'),
+    json: z.boolean().default(false).describe('print one JSON object (tokens, bytes, bytesPerToken, meanKept, meanTailMass, manifest, sample)'),
+    tokenizer: z.string().min(1).optional().describe("the teacher's tokenizer.json, to show token text"),
+    document: z.number().int().min(0).default(0).describe('which document to show'),
+    positions: z.number().int().min(0).default(8).describe('how many positions of it to show'),
+    top: z.number().int().min(1).default(5).describe('top entries shown per position'),
+    fidelity: z.boolean().default(false).describe('measure decoded rows against the full teacher softmax on a sample of positions (captured mass, KL, top-1 agreement, ECE)'),
+    teacher: z.string().min(1).optional().describe('fidelity: the teacher that labelled the dataset'),
+    sampleDocuments: z.number().int().min(1).default(32).describe('fidelity: documents measured, spread over the dataset (first 256 positions of each)'),
+  })
+  .strict();
+type InspectOptions = z.output<typeof inspectSchema>;
 
 interface SamplePosition {
   position: number;
@@ -166,20 +167,19 @@ export async function runInspect(dir: string, options: InspectOptions, log: (lin
 }
 
 export function inspectCommand(): Command {
-  return new Command('inspect')
-    .description('Show what a labelled dataset holds; --verify checks every part')
-    .argument('<dir>', 'dataset folder written by kd label')
-    .option('--verify', 'check every part against the manifest (sha256, header, counts), look for unlisted parts and require a complete dataset (exit ≠ 0 otherwise)')
-    .option('--json', 'print one JSON object (tokens, bytes, bytesPerToken, meanKept, meanTailMass, manifest, sample)')
-    .option('--tokenizer <file>', "the teacher's tokenizer.json, to show token text")
-    .option('--document <n>', 'which document to show', integerOption('--document'), 0)
-    .option('--positions <n>', 'how many positions of it to show', integerOption('--positions'), 8)
-    .option('--top <n>', 'top entries shown per position', integerOption('--top', { min: 1 }), 5)
-    .option('--fidelity', 'measure decoded rows against the full teacher softmax on a sample of positions (captured mass, KL, top-1 agreement, ECE)')
-    .option('--teacher <dir>', 'fidelity: the teacher that labelled the dataset (default: ../shared/fixtures/teacher-llama-13m beside the repository)')
-    .option('--sample-documents <n>', 'fidelity: documents measured, spread over the dataset (first 256 positions of each)', integerOption('--sample-documents', { min: 1 }), 32)
-    .addHelpText('after', '\nExample:\n  kd inspect out/dev-labels --verify\n  kd inspect out/dev-labels --json | jq .bytesPerToken\n  kd inspect out/dev-labels --fidelity --teacher ../shared/fixtures/teacher-llama-13m --json')
-    .action(async (dir: string, _options, command: Command) => {
-      await runInspect(dir, validateOptions(inspectSchema, command.opts()));
-    });
+  return defineCommand({
+    name: 'inspect',
+    description: 'Show what a labelled dataset holds; --verify checks every part',
+    argument: { name: 'dir', description: 'dataset folder written by kd label' },
+    own: inspectSchema,
+    fallbacks: { teacher: { shown: '../shared/fixtures/teacher-llama-13m beside the repository', value: () => undefined } },
+    examples: [
+      'kd inspect out/dev-labels --verify',
+      'kd inspect out/dev-labels --json | jq .bytesPerToken',
+      'kd inspect out/dev-labels --fidelity --teacher ../shared/fixtures/teacher-llama-13m --json',
+    ],
+    run: async (_library, options, dir) => {
+      await runInspect(dir!, options);
+    },
+  });
 }
