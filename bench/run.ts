@@ -29,6 +29,7 @@ const sections: Record<string, Section> = {
   'inference-quality': async () => (await import('./inference.js')).benchInferenceQualitySection(),
   labelspeed: async () => (await import('./label-speed.js')).benchLabelSpeed({ teacherDir, corpusPath: devCorpus, every: 10, rounds: 2 }),
   storage: async () => (await import('./storage.js')).benchStorage({ teacherDir, corpusPath: devCorpus, every: 30, fidelityPositions: 128 }),
+  startup: async () => (await import('./cli-startup.js')).benchStartupSection(),
 };
 
 const { values } = parseArgs({ options: { only: { type: 'string' } } });
