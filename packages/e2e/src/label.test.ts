@@ -100,7 +100,8 @@ describe('kd label → kd inspect', () => {
     rmSync(join(copy, partFile));
     const relabel = await kd(labelArgs(copy));
     expect(relabel.code).toBe(0);
-    expect(relabel.stdout).toContain(`relabelling ${partFile}`);
+    // With --json the note goes to stderr: stdout holds only the summary.
+    expect(relabel.stderr).toContain(`relabelling ${partFile}`);
     expect((await kd(['inspect', copy, '--verify'])).code).toBe(0);
     const texts = async (dir: string) => {
       const found: string[] = [];
