@@ -94,8 +94,8 @@ describe('flags derived from a schema', () => {
   it('every label option appears in kd label --help, compression modes included', () => {
     const help = helpOf(labelCommand());
     for (const name of Object.keys(labelOptionsSchema.shape).filter((key) => key !== 'compression')) expect(help).toContain(`--${kebab(name)}`);
-    expect(help).toMatch(/--mode <mode> .*\(choices: fixed, adaptive; default: adaptive\)/);
-    expect(help).toMatch(/--k-max <n> .*\(mode adaptive; default: 64\)/);
+    expect(help).toMatch(/--mode <mode> .*\(choices: fixed, adaptive, sampled, hybrid; default: adaptive\)/);
+    expect(help).toMatch(/--k-max <n> .*\(mode adaptive, hybrid; default: 64\)/);
     expect(help).toMatch(/--corpus <path> .*\(required\)/);
   });
 
