@@ -41,9 +41,9 @@ const student = { hiddenSize: 128, layers: 2, heads: 4 };
 const budget = { steps: 150, batchSize: 8, sequenceLength: 128, seed: 0 };
 const trainFlags = [
   '--student-tokenizer', studentTokenizer,
-  '--hidden', String(student.hiddenSize), '--layers', String(student.layers), '--heads', String(student.heads),
+  '--hidden-size', String(student.hiddenSize), '--layers', String(student.layers), '--heads', String(student.heads),
   '--steps', String(budget.steps), '--batch-size', String(budget.batchSize), '--sequence-length', String(budget.sequenceLength),
-  '--seed', String(budget.seed), '--warmup', '15', '--checkpoint-every', String(budget.steps),
+  '--seed', String(budget.seed), '--warmup-steps', '15', '--checkpoint-every', String(budget.steps),
 ];
 
 /** Trains into `dir` unless a finished run is there; a stopped run resumes. */
@@ -62,14 +62,14 @@ function exportOnce(run: string, dir: string): void {
 
 const labels = join(out, 'labels');
 process.stdout.write('kd example: label → distill → train a CE twin → export → evaluate → generate\n');
-kd(['label', '--teacher', teacher, '--data', trainCorpus, '--mode', 'adaptive', '--p', '0.95', '--k-max', '64', '--out', labels]);
+kd(['label', '--teacher', teacher, '--corpus', trainCorpus, '--mode', 'adaptive', '--p', '0.95', '--k-max', '64', '--out', labels]);
 const stats = JSON.parse(kd(['inspect', labels, '--json'], { capture: true })) as { bytesPerToken: number; meanKept: number; meanTailMass: number; tokens: number; manifest: { vocabSize: number } };
-kd(['align', '--teacher-tokenizer', join(teacher, 'tokenizer.json'), '--student-tokenizer', studentTokenizer, '--data', labels]);
+kd(['align', '--teacher-tokenizer', join(teacher, 'tokenizer.json'), '--student-tokenizer', studentTokenizer, '--dataset', labels]);
 
 const kdRun = join(out, 'student-kd');
 const ceRun = join(out, 'student-ce');
 trainOnce(kdRun, ['--objective', 'kd', '--labels', labels, '--teacher-tokenizer', join(teacher, 'tokenizer.json')]);
-trainOnce(ceRun, ['--objective', 'ce', '--data', trainCorpus]);
+trainOnce(ceRun, ['--objective', 'ce', '--corpus', trainCorpus]);
 exportOnce(kdRun, join(out, 'export-kd'));
 exportOnce(ceRun, join(out, 'export-ce'));
 

@@ -1,5 +1,5 @@
-// Where the CLI looks for things the user did not name: the shared example teacher beside
-// the repository, found from this file's own location (source or built).
+// Where the CLI looks for things the user did not name: the repository's built-in example
+// teacher, found from this file's own location (source or built).
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,10 +15,10 @@ export function repositoryRoot(): string | undefined {
   }
 }
 
-/** `../shared/fixtures/teacher-llama-13m` next to the repository, when it is there. */
+/** The built-in example teacher `examples/teacher` of a repository checkout, when it is there. */
 export function defaultTeacherDir(): string | undefined {
   const root = repositoryRoot();
   if (!root) return undefined;
-  const candidate = resolve(root, '..', 'shared', 'fixtures', 'teacher-llama-13m');
-  return existsSync(join(candidate, 'model.onnx')) ? candidate : undefined;
+  const candidate = resolve(root, 'examples', 'teacher');
+  return existsSync(join(candidate, 'onnx', 'model.onnx')) || existsSync(join(candidate, 'model.onnx')) ? candidate : undefined;
 }

@@ -100,8 +100,8 @@ export function alignCommand(): Command {
     own: alignSchema,
     fallbacks: { cacheDir: { shown: defaultCacheDir(), value: () => undefined } },
     examples: [
-      'kd align --teacher-tokenizer ../shared/fixtures/teacher-llama-13m --student-tokenizer examples/student-tokenizer',
-      'kd align --teacher-tokenizer ../shared/fixtures/teacher-llama-13m --student-tokenizer examples/student-tokenizer \\',
+      'kd align --teacher-tokenizer examples/teacher --student-tokenizer examples/student-tokenizer',
+      'kd align --teacher-tokenizer examples/teacher --student-tokenizer examples/student-tokenizer \\',
       '         --dataset out/dev-labels --json | jq .dataset.massShare',
     ],
     run: async (_library, options) => {

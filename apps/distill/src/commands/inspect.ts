@@ -172,11 +172,11 @@ export function inspectCommand(): Command {
     description: 'Show what a labelled dataset holds; --verify checks every part',
     argument: { name: 'dir', description: 'dataset folder written by kd label' },
     own: inspectSchema,
-    fallbacks: { teacher: { shown: '../shared/fixtures/teacher-llama-13m beside the repository', value: () => undefined } },
+    fallbacks: { teacher: { shown: 'examples/teacher of a repository checkout', value: () => undefined } },
     examples: [
       'kd inspect out/dev-labels --verify',
       'kd inspect out/dev-labels --json | jq .bytesPerToken',
-      'kd inspect out/dev-labels --fidelity --teacher ../shared/fixtures/teacher-llama-13m --json',
+      'kd inspect out/dev-labels --fidelity --teacher examples/teacher --json',
     ],
     run: async (_library, options, dir) => {
       await runInspect(dir!, options);

@@ -45,7 +45,7 @@ function fallbackTeacher(): string {
   if (fallback) return fallback;
   throw new CliError(
     'E_USAGE',
-    'no teacher given: pass --teacher DIR, a folder with model.onnx (or onnx/model.onnx) and tokenizer.json (the example teacher is ../shared/fixtures/teacher-llama-13m beside the repository)',
+    'no teacher given: pass --teacher DIR, a folder with model.onnx (or onnx/model.onnx) and tokenizer.json (a repository checkout has the example teacher examples/teacher)',
   );
 }
 
@@ -55,11 +55,11 @@ export function labelCommand(): Command {
     description: 'Run an ONNX teacher over a corpus and store its compressed distributions as Parquet',
     library: labelOptionsSchema,
     own: ownSchema,
-    fallbacks: { teacher: { shown: '../shared/fixtures/teacher-llama-13m beside the repository', value: fallbackTeacher } },
+    fallbacks: { teacher: { shown: 'examples/teacher of a repository checkout', value: fallbackTeacher } },
     examples: [
-      'kd label --teacher ../shared/fixtures/teacher-llama-13m --corpus ../shared/corpus/dev.jsonl \\',
+      'kd label --teacher examples/teacher --corpus examples/corpus/dev.jsonl \\',
       '         --mode adaptive --p 0.95 --k-max 64 --out out/dev-labels',
-      'kd label --corpus ../shared/corpus/dev.jsonl --mode sampled --samples 12 --seed 1 --out out/dev-sampled',
+      'kd label --corpus examples/corpus/dev.jsonl --mode sampled --samples 12 --seed 1 --out out/dev-sampled',
       'kd label --config examples/label.json        # the same options from a file',
     ],
     run: async (options, own) => {
