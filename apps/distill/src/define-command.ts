@@ -95,7 +95,8 @@ function describeIssue(issue: z.core.$ZodIssue, source: Source, schema: z.ZodObj
   }
   const key = path.join('.');
   const given = 'input' in issue ? ` (got ${issue.input === undefined ? 'nothing' : JSON.stringify(issue.input)})` : '';
-  const problem = `${issue.input === undefined && issue.code === 'invalid_type' ? 'is required' : issue.message}${issue.input === undefined ? '' : given}`;
+  const message = source.config ? issue.message : renameOptions(issue.message, source.flagOfPath);
+  const problem = `${issue.input === undefined && issue.code === 'invalid_type' ? 'is required' : message}${issue.input === undefined ? '' : given}`;
   const flag = source.fromFlags.get(key);
   if (flag) return `--${flag}: ${problem}`;
   if (source.config && getPath(source.configValues ?? {}, path) !== undefined) return `config file ${source.config}: "${key}": ${problem}`;
@@ -110,13 +111,18 @@ function validate<Schema extends z.ZodObject>(schema: Schema, value: Json, sourc
   throw new CliError('E_USAGE', describeIssue(result.error.issues[0]!, source, schema));
 }
 
-/** Rewrites `option` names that a library error quotes into the flags of this command. */
-export function withFlagNames(error: unknown, flagOfPath: Map<string, string>): unknown {
-  if (!(error instanceof Error)) return error;
-  error.message = error.message.replace(/`([A-Za-z][\w.]*)`/g, (whole, name: string) => {
+/** Rewrites the `option` names a library message quotes into the flags of this command. */
+function renameOptions(message: string, flagOfPath: Map<string, string>): string {
+  return message.replace(/`([A-Za-z][\w.]*)`/g, (whole, name: string) => {
     const flag = flagOfPath.get(name) ?? flagOfPath.get(name.split('.').at(-1)!);
     return flag ? `--${flag}` : whole;
   });
+}
+
+/** Rewrites `option` names that a library error quotes into the flags of this command. */
+export function withFlagNames(error: unknown, flagOfPath: Map<string, string>): unknown {
+  if (!(error instanceof Error)) return error;
+  error.message = renameOptions(error.message, flagOfPath);
   return error;
 }
 

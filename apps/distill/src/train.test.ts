@@ -66,8 +66,8 @@ describe('kd train / kd export', () => {
     await expect(run(trainCommand(), ['--corpus', corpus, '--tokenizer', tokenizer, '--out', '/tmp/never', '--steps', '0'])).rejects.toThrow(/--steps/);
     await expect(run(trainCommand(), ['--tokenizer', tokenizer, '--out', '/tmp/never'])).rejects.toMatchObject({ code: 'E_USAGE' });
     await expect(run(exportCommand(), ['--checkpoint', '/nonexistent/run', '--out', '/tmp/never-export'])).rejects.toMatchObject({ code: 'E_CHECKPOINT' });
-    await expect(run(trainCommand(), ['--objective', 'kd', '--labels', '/tmp/labels', '--student-tokenizer', tokenizer, '--out', '/tmp/never'])).rejects.toThrow(/--teacher-tokenizer/);
-    await expect(run(trainCommand(), ['--objective', 'kd', '--teacher-tokenizer', tokenizer, '--student-tokenizer', tokenizer, '--out', '/tmp/never'])).rejects.toThrow(/--labels DIR \(offline\) or --teacher DIR/);
+    await expect(run(trainCommand(), ['--objective', 'kd', '--labels', '/tmp/labels', '--student-tokenizer', tokenizer, '--out', '/tmp/never', '--steps', '1'])).rejects.toThrow(/--teacher-tokenizer/);
+    await expect(run(trainCommand(), ['--objective', 'kd', '--teacher-tokenizer', tokenizer, '--student-tokenizer', tokenizer, '--out', '/tmp/never', '--steps', '1'])).rejects.toThrow(/--labels: --objective kd needs --labels \(offline\) or --teacher \(online\)/);
     await expect(run(trainCommand(), ['--objective', 'kd', '--labels', '/nonexistent/labels', '--teacher-tokenizer', tokenizer, '--student-tokenizer', tokenizer, '--out', '/tmp/never-kd', '--alpha', '2'])).rejects.toThrow(/--alpha/);
   });
 });

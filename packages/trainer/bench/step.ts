@@ -9,10 +9,10 @@ import { parseArgs } from 'node:util';
 import { initializeBackend } from '../src/backend.js';
 import { openBatchStream } from '../src/batches.js';
 import type { ModelConfig } from '../src/config.js';
-import { createDistillationEngineObjective } from '../src/engine/distillation.js';
 import { TrainingEngine } from '../src/engine/engine.js';
 import { crossEntropyObjective, type EngineObjective } from '../src/engine/objective.js';
 import type { SoftTargets } from '../src/kd-divergence.js';
+import { distillationEngineObjective } from '../src/kd-engine-objective.js';
 import { TrainingSession } from '../src/engine/session.js';
 import { createModel } from '../src/model.js';
 import { splitWindows } from '../src/step.js';
@@ -101,8 +101,8 @@ export async function benchTraining(options: BenchOptions = {}): Promise<BenchRo
   const warmup = options.warmup ?? 3;
   const threads = options.threads ?? 2;
   const kd = options.objective === 'kd';
-  const objective = (kd ? createDistillationEngineObjective({ alpha: 0.5, temperature: 2, divergence: 'forward-kl', beta: 0.5 }) : crossEntropyObjective) as EngineObjective<SoftTargets>;
   const teacherWidth = options.teacherWidth ?? 32;
+  const objective = (kd ? distillationEngineObjective({ alpha: 0.5, temperature: 2, divergence: 'forward-kl', beta: 0.5 }, teacherWidth) : crossEntropyObjective) as EngineObjective<SoftTargets>;
   const rows: BenchRow[] = [];
   for (const size of options.sizes ?? defaultSizes) {
     const { hiddenSize, intermediateSize, layers, heads, vocabSize, batchSize, sequenceLength } = size;

@@ -19,7 +19,7 @@ async function fragmentSession(objective: EngineObjective<SoftTargets>, rows: nu
   graph.op('Identity', [dLogits], {}, 'd_logits');
   graph.output('loss', 'float', []);
   graph.output('d_logits', 'float', [rows, vocab]);
-  return ort.InferenceSession.create(graph.encode({ name: 'objective', producer: 'kd-test', opset: trainingOpset }), { intraOpNumThreads: 1 });
+  return ort.InferenceSession.create(graph.encode({ name: 'objective', producer: 'kd-test', opset: trainingOpset }), { intraOpNumThreads: 1, logSeverityLevel: 3 });
 }
 
 /** Runs an objective's fragment under onnxruntime, one session per batch shape. */

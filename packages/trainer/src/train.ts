@@ -70,13 +70,13 @@ export const trainOptionsSchema = z
     const need = (path: string, message: string) => context.addIssue({ code: 'custom', path: [path], message });
     if (options.tokenizer === undefined && options.studentTokenizer === undefined) need('tokenizer', "is required: the student's tokenizer.json");
     if (options.tokenizer !== undefined && options.studentTokenizer !== undefined && options.tokenizer !== options.studentTokenizer) {
-      need('studentTokenizer', 'names another file than tokenizer; give one of them');
+      need('studentTokenizer', 'names another file than `tokenizer`; give one of them');
     }
-    if (options.objective === 'ce' && options.corpus === undefined) need('corpus', 'is required with objective ce');
+    if (options.objective === 'ce' && options.corpus === undefined) need('corpus', 'is required with `objective` ce');
     if (options.objective === 'kd') {
-      if (options.teacherTokenizer === undefined) need('teacherTokenizer', 'is required with objective kd');
-      if ((options.labels === undefined) === (options.teacher === undefined)) need('labels', 'objective kd needs labels (offline) or teacher (online), not both');
-      if (options.teacher !== undefined && options.corpus === undefined) need('corpus', 'is required with teacher (online mode reads the corpus)');
+      if (options.teacherTokenizer === undefined) need('teacherTokenizer', 'is required with `objective` kd');
+      if ((options.labels === undefined) === (options.teacher === undefined)) need('labels', '`objective` kd needs `labels` (offline) or `teacher` (online), one of them');
+      if (options.teacher !== undefined && options.corpus === undefined) need('corpus', 'is required with `teacher` (online mode reads the corpus)');
     }
   });
 

@@ -50,6 +50,9 @@ export class TrainingSession<Targets = unknown> {
         interOpNumThreads: 1,
         executionMode: 'sequential',
         graphOptimizationLevel: 'all',
+        // Errors only: onnxruntime's warnings (e.g. about constants the optimizer folded away)
+        // are not the user's to act on; its errors still become TrainerErrors below.
+        logSeverityLevel: 3,
         ...(options.profilePrefix ? { enableProfiling: true, profileFilePrefix: options.profilePrefix } : {}),
       });
     } catch (cause) {
