@@ -16,6 +16,7 @@ export default defineConfig({
       '@kd/vocab-align': src('vocab-align'),
       '@kd/trainer': src('trainer'),
       '@kd/infer': src('infer'),
+      '@kd/infer-server': fileURLToPath(new URL('./apps/infer-server/src/index.ts', import.meta.url)),
       '@kd/pipeline': src('pipeline'),
     },
   },

@@ -16,6 +16,7 @@ export const subcommands: SubcommandEntry[] = [
   { name: 'align', summary: "Map the teacher's tokens onto the student's vocabulary and report the coverage", load: async () => (await import('./commands/align.js')).alignCommand() },
   { name: 'train', summary: 'Train a Llama-style student on a corpus and write checkpoints (resumable)', load: async () => (await import('./commands/train.js')).trainCommand() },
   { name: 'export', summary: 'Export a trained student as ONNX + safetensors in the Hugging Face layout', load: async () => (await import('./commands/export.js')).exportCommand() },
+  { name: 'serve', summary: 'Serve model folders over HTTP (kd tasks, OpenAI-compatible completions and chat, a playground)', load: async () => (await import('./commands/serve.js')).serveCommand() },
 ];
 
 /** The version of this package, from its package.json (one folder above src/ and dist/). */

@@ -44,7 +44,7 @@ export function helpText(): string {
     ...lines,
     '  --help                 print this help',
     '',
-    'Environment: KD_API_KEY sets --api-key.',
+    'Environment: KD_API_KEY sets --api-key (the flag wins).',
     '',
     'Example:',
     '  infer-server --models-dir ./models --port 8080',

@@ -7,7 +7,7 @@ export const serverOptionsSchema = z
     modelsDir: z.string().min(1).describe('folder whose subfolders are the models, each named after its folder'),
     host: z.string().min(1).default('127.0.0.1').describe('interface to bind; 127.0.0.1 keeps the server local'),
     port: z.number().int().min(0).max(65535).default(8080).describe('TCP port (0 picks a free one)'),
-    apiKey: z.string().min(1).optional().describe('bearer token every /v1 request must send (default: $KD_API_KEY)'),
+    apiKey: z.string().min(1).optional().describe('bearer token every /v1 request and /metrics must send'),
     corsOrigin: z.string().min(1).optional().describe('origin allowed by CORS (default: CORS off)'),
     maxBodyBytes: z.number().int().positive().default(1 << 20).describe('largest request body in bytes'),
     maxJsonDepth: z.number().int().positive().default(32).describe('deepest nesting of a JSON body'),
