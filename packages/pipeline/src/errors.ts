@@ -7,6 +7,8 @@ export type PipelineErrorCode =
   | 'E_OPTIONS'
   /** The corpus path does not exist. */
   | 'E_CORPUS'
+  /** The student folder holds neither an exported model nor a training checkpoint. */
+  | 'E_STUDENT'
   /** A dataset folder was labelled from another corpus or with other settings than this run's. */
   | 'E_RESUME_MISMATCH';
 

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readCorpus, type CorpusDocument } from './corpus.js';
+import { readCorpus, readCorpusRecords, type CorpusDocument } from './corpus.js';
 import { TextError } from './errors.js';
 import { sharedDir } from './test-tokenizers.js';
 
@@ -62,6 +62,23 @@ describe('readCorpus', () => {
     expect(documents[1].text).toBe('# file: json/decoder.py\nimport re');
     expect(documents[2].text).toBe('Classify the email as spam or ham.\nWin money now\nLabel: spam');
     expect(documents[3].text).toBe('Translate English to German.\nEnglish: file not found\nGerman: Datei nicht gefunden');
+  });
+
+  it('hands each document its record beside the templated text (readCorpusRecords), and readCorpus leaves it out', async () => {
+    const documents = [];
+    for await (const document of readCorpusRecords(join(dir, 'tasks.jsonl'), { tasks: ['classify', 'translate'] })) documents.push(document);
+    expect(documents.map((document) => [document.index, document.task])).toEqual([
+      [2, 'classify'],
+      [3, 'translate'],
+    ]);
+    expect(documents[0].record).toMatchObject({ task: 'classify', input: 'Win money now', label: 'spam' });
+    expect(documents[1].record).toMatchObject({ task: 'translate', src: 'file not found', tgt: 'Datei nicht gefunden' });
+    expect(documents[0].text).toBe('Classify the email as spam or ham.\nWin money now\nLabel: spam');
+    const [plain] = await collect(readCorpus(join(dir, 'tasks.jsonl')));
+    expect(Object.keys(plain).sort()).toEqual(['id', 'index', 'task', 'text']);
+    const records = [];
+    for await (const document of readCorpusRecords(join(dir, 'folder', 'b.txt'))) records.push(document.record);
+    expect(records).toEqual([{ text: 'second file\nwith two lines' }]);
   });
 
   it('fills other languages into the translate template', async () => {

@@ -17,6 +17,11 @@ export interface CorpusDocument {
   text: string;
 }
 
+/** A document with the record it was made from (a .txt file reads as a text record): fields such as a label or a reference translation. */
+export interface CorpusRecordDocument extends CorpusDocument {
+  record: CorpusRecord;
+}
+
 export interface ReadCorpusOptions {
   /** Keep only these tasks (documents of other tasks are skipped but still counted in `index`). */
   tasks?: readonly CorpusTask[];
@@ -124,9 +129,10 @@ async function* byteLines(file: string): AsyncGenerator<{ bytes: Uint8Array; lin
   if (pending.length > 0) yield { bytes: pending, lineNumber: ++lineNumber };
 }
 
-async function* documentsOfFile(file: string): AsyncGenerator<{ id: string; task: CorpusTask; text: string }> {
+async function* documentsOfFile(file: string): AsyncGenerator<{ id: string; task: CorpusTask; text: string; record: CorpusRecord }> {
   if (/\.txt$/i.test(file)) {
-    yield { id: file, task: 'text', text: decodeText(await readFile(file), file, 1) };
+    const text = decodeText(await readFile(file), file, 1);
+    yield { id: file, task: 'text', text, record: { text } };
     return;
   }
   for await (const { bytes, lineNumber } of byteLines(file)) {
@@ -146,12 +152,17 @@ async function* documentsOfFile(file: string): AsyncGenerator<{ id: string; task
       );
     }
     const { task, text } = recordText(record.data);
-    yield { id: record.data.id ?? `${file}:${lineNumber}`, task, text };
+    yield { id: record.data.id ?? `${file}:${lineNumber}`, task, text, record: record.data };
   }
 }
 
 /** Streams the documents of a corpus path in a stable order; memory stays bounded on any size. */
 export async function* readCorpus(path: string, options: ReadCorpusOptions = {}): AsyncGenerator<CorpusDocument> {
+  for await (const { index, id, task, text } of readCorpusRecords(path, options)) yield { index, id, task, text };
+}
+
+/** readCorpus with each document's validated record beside it (evaluation reads labels and references from it). */
+export async function* readCorpusRecords(path: string, options: ReadCorpusOptions = {}): AsyncGenerator<CorpusRecordDocument> {
   const limit = options.limit ?? Infinity;
   if (!(limit >= 0)) throw new TextError('E_OPTIONS', `limit must be a non-negative number, got ${options.limit}`);
   const unknown = options.tasks?.find((task) => !(corpusTasks as readonly string[]).includes(task));

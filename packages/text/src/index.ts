@@ -12,7 +12,7 @@ export {
 export { specialTokenRoles, type RoleChoice, type RoleSource, type SpecialTokenRole, type SpecialTokenRoles } from './roles.js';
 export type { TokenizerFamily } from './normalize.js';
 export { assertTokenizerFits, defaultMaxVocabPadding, type VocabularyFitContext } from './vocabulary-check.js';
-export { corpusFiles, readCorpus, recordText, type CorpusDocument, type CorpusRecord, type ReadCorpusOptions } from './corpus.js';
+export { corpusFiles, readCorpus, readCorpusRecords, recordText, type CorpusDocument, type CorpusRecord, type CorpusRecordDocument, type ReadCorpusOptions } from './corpus.js';
 export {
   applyTemplate,
   codePath,
