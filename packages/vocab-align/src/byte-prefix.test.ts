@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AlignError } from './errors.js';
 import { buildVocabularyMap, readVocabularyMap, vocabularyMapCachePath } from './map-cache.js';
-import { tokenizerNamed } from './test-tokenizers.js';
+import { tokenizerNamed } from '@kd/text/testing';
 import { MatchKind, studentTokensByKey, tokenKey } from './vocabulary-map.js';
 
 describe('byte-prefix rule', () => {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { coverageReport, datasetCoverage, vocabularyCoverage } from './coverage.js';
 import { buildVocabularyMap } from './map-cache.js';
 import { alignPositions } from './positions.js';
-import { tokenizerNamed, trickyTexts } from './test-tokenizers.js';
+import { tokenizerNamed, trickyTexts } from '@kd/text/testing';
 import type { Tokenizer } from '@kd/text';
 import { createVocabularyMap, MatchKind } from './vocabulary-map.js';
 

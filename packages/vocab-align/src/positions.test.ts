@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { alignedFraction, alignPositions } from './positions.js';
-import { tokenizerNamed, trickyTexts, type TokenizerName } from './test-tokenizers.js';
+import { tokenizerNamed, trickyTexts, type TokenizerName } from '@kd/text/testing';
 import type { EncodedText, Tokenizer } from '@kd/text';
 
 /** Where the token after position `index` starts (the text length past the last token). */

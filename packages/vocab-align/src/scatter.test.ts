@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { buildVocabularyMap } from './map-cache.js';
 import { scatterAligned } from './scatter.js';
-import { tokenizerNamed } from './test-tokenizers.js';
+import { tokenizerNamed } from '@kd/text/testing';
 
 /** A sparse row over `ids` with probabilities proportional to `weights`, scaled to `kept`. */
 function rowOf(ids: number[], weights: number[], kept: number) {

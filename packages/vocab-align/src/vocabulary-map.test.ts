@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { loadTokenizer } from '@kd/text';
 import { AlignError } from './errors.js';
 import { buildVocabularyMap } from './map-cache.js';
-import { tokenizerNamed, type TokenizerName } from './test-tokenizers.js';
+import { tokenizerNamed, type TokenizerName } from '@kd/text/testing';
 import { createVocabularyMap, MatchKind, type VocabularyMap } from './vocabulary-map.js';
 
 const maps = new Map<string, Promise<VocabularyMap>>();
