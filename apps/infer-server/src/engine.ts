@@ -1,7 +1,7 @@
 // The one seam between the server and @kd/infer: a served model as the server needs it (task
 // inputs in, completions out, batches, streamed pieces, label scores). Everything else in the
 // server speaks these types, so following a change of the library touches only this file.
-import { loadModel, type GenerateOptions, type GenerationResult, type Model } from '@kd/infer';
+import { loadModel, type GenerateOptions, type GenerationResult, type Model, type TokenLogprob } from '@kd/infer';
 
 export type FinishReason = 'stop' | 'length';
 
@@ -14,6 +14,20 @@ export interface Sampling {
   repetitionPenalty?: number;
   stop?: string[];
   seed?: number;
+  /** Record each new token's log-probability with this many alternatives (0: none); undefined: no logprobs. */
+  topLogprobs?: number;
+}
+
+/** A token as the OpenAI shapes name it: its text, its UTF-8 bytes, its natural log-probability. */
+export interface TokenChoice {
+  token: string;
+  bytes: number[];
+  logprob: number;
+}
+
+export interface TokenLogprobs extends TokenChoice {
+  /** The most likely tokens at that step, most likely first. */
+  top: TokenChoice[];
 }
 
 export type TaskInput =
@@ -27,7 +41,12 @@ export interface Completion {
   finishReason: FinishReason;
   promptTokens: number;
   completionTokens: number;
+  /** When sampling asked for them: one per generated token (those of a stop sequence too). */
+  logprobs?: TokenLogprobs[];
 }
+
+/** Called with each streamed piece and the log-probabilities of the tokens generated since the last one. */
+export type PieceListener = (piece: string, logprobs?: TokenLogprobs[]) => void;
 
 export interface LabelScore {
   label: string;
@@ -44,8 +63,8 @@ export interface ServedModel {
   promptTokens(input: TaskInput): Promise<number>;
   /** A key shared by inputs that can run in one batched generation with these options; undefined: run alone. */
   batchKey(input: TaskInput, sampling: Sampling): string | undefined;
-  complete(input: TaskInput, sampling: Sampling, signal: AbortSignal, onPiece?: (piece: string) => void): Promise<Completion>;
-  /** Inputs with equal batch keys (hence equal sampling) in one batched generation; stops only when every signal has fired. */
+  complete(input: TaskInput, sampling: Sampling, signal: AbortSignal, onPiece?: PieceListener): Promise<Completion>;
+  /** Inputs with equal batch keys (hence equal sampling) in one batched generation; a fired signal stops its row alone. */
   completeBatch(inputs: TaskInput[], sampling: Sampling, signals: AbortSignal[]): Promise<Completion[]>;
   classify(text: string, labels: string[], signal: AbortSignal): Promise<LabelScore[]>;
   dispose(): Promise<void>;
@@ -67,22 +86,20 @@ export function chatPrompt(messages: Array<{ role: string; content: string }>): 
 }
 const chatStops = ['\n\nUser:', '\nUser:'];
 
-function toCompletion(result: GenerationResult): Completion {
-  return { text: result.text, finishReason: result.finishReason, promptTokens: result.usage.promptTokens, completionTokens: result.usage.completionTokens };
+function tokenLogprobs(model: Model, entries: TokenLogprob[]): TokenLogprobs[] {
+  const choice = (id: number, text: string, logprob: number): TokenChoice => ({ token: text, bytes: Array.from(model.tokenizer.tokenBytes(id)), logprob });
+  return entries.map((entry) => ({ ...choice(entry.id, entry.text, entry.logprob), top: entry.top.map((top) => choice(top.id, top.text, top.logprob)) }));
 }
 
-/** A signal that fires once all of `signals` have fired: a batch stops only when no one waits for it. */
-function allAborted(signals: AbortSignal[]): AbortSignal {
-  const controller = new AbortController();
-  let remaining = signals.length;
-  for (const signal of signals) {
-    const fire = () => {
-      if (--remaining === 0) controller.abort(signal.reason);
-    };
-    if (signal.aborted) fire();
-    else signal.addEventListener('abort', fire, { once: true });
-  }
-  return controller.signal;
+function toCompletion(model: Model, result: GenerationResult): Completion {
+  return {
+    text: result.text,
+    // A cancelled row's job was answered when its signal fired; its result reaches no one.
+    finishReason: result.finishReason === 'length' ? 'length' : 'stop',
+    promptTokens: result.usage.promptTokens,
+    completionTokens: result.usage.completionTokens,
+    ...(result.logprobs ? { logprobs: tokenLogprobs(model, result.logprobs) } : {}),
+  };
 }
 
 /**
@@ -111,11 +128,12 @@ function answerStart(suffix: string, emit: (piece: string) => void): { push(piec
 
 export async function loadServedModel(dir: string, options: LoadOptions = {}): Promise<ServedModel> {
   const model: Model = await loadModel(dir, { threads: options.threads, onNotice: options.log });
-  const generateOptions = (sampling: Sampling, signal: AbortSignal, extraStops: string[] = []): GenerateOptions => {
+  const generateOptions = (sampling: Sampling, signal: AbortSignal | undefined, extraStops: string[] = []): GenerateOptions => {
     const stop = [...(sampling.stop ?? []), ...extraStops];
     // Unset sampling options fall back to the folder's generation_config.json, then to greedy.
     return { ...sampling, stop: stop.length > 0 ? stop : undefined, signal };
   };
+  const completion = (result: GenerationResult) => toCompletion(model, result);
   // The text the model continues for inputs that are plain prompts (everything but translate).
   const promptOf = (input: TaskInput): string | undefined => {
     if (input.task === 'generate') return input.prompt;
@@ -140,7 +158,7 @@ export async function loadServedModel(dir: string, options: LoadOptions = {}): P
     async complete(input, sampling, signal, onPiece) {
       if (input.task === 'translate') {
         const options = generateOptions(sampling, signal);
-        if (!onPiece) return toCompletion(await model.translate(input.text, { ...options, from: input.from, to: input.to }));
+        if (!onPiece) return completion(await model.translate(input.text, { ...options, from: input.from, to: input.to }));
         // Streamed like translate(): the prompt without its trailing space, which the answer brings back.
         const prompt = translatePrompt(input);
         const trimmed = prompt.trimEnd();
@@ -150,19 +168,20 @@ export async function loadServedModel(dir: string, options: LoadOptions = {}): P
         start.flush();
         const result = await stream.result;
         const text = result.text.startsWith(prompt.slice(trimmed.length)) ? result.text.slice(prompt.length - trimmed.length) : result.text.trimStart();
-        return { ...toCompletion(result), text };
+        return { ...completion(result), text };
       }
       const prompt = promptOf(input)!;
       const options = generateOptions(sampling, signal, stopsOf(input));
-      if (!onPiece) return toCompletion(await model.generate(prompt, options));
+      if (!onPiece) return completion(await model.generate(prompt, options));
       const stream = model.stream(prompt, options);
-      for await (const piece of stream) onPiece(piece);
-      return toCompletion(await stream.result);
+      for await (const chunk of stream.chunks()) onPiece(chunk.text, chunk.logprobs && tokenLogprobs(model, chunk.logprobs));
+      return completion(await stream.result);
     },
     async completeBatch(inputs, sampling, signals) {
       const prompts = inputs.map((input) => promptOf(input)!);
-      const results = await model.generateBatch(prompts, generateOptions(sampling, allAborted(signals), stopsOf(inputs[0])));
-      return results.map(toCompletion);
+      // Each row has its client's signal: one that leaves stops its row; the others run on unchanged.
+      const results = await model.generateBatch(prompts, { ...generateOptions(sampling, undefined, stopsOf(inputs[0])), signals });
+      return results.map(completion);
     },
     async classify(text, labels, signal) {
       const result = await model.classify(text, labels, { signal });

@@ -152,6 +152,49 @@ describe('batching', () => {
   });
 });
 
+describe('per-row cancellation', () => {
+  it('stops only the row of a batched client that leaves; the other rows answer as they do alone', async () => {
+    const server = await testServer({ maxBatch: 8 });
+    const waitFor = async (name: string, value: number) => {
+      while (metric(await metrics(server.url), name) !== value) await new Promise((resolve) => setTimeout(resolve, 20));
+    };
+    try {
+      const prompts = ['We the people', 'Once upon a time there was a', 'In the beginning God'];
+      const body = (prompt: string) => JSON.stringify({ model: 'tiny', prompt, max_tokens: 256, temperature: 0 });
+      const ask = (prompt: string, signal?: AbortSignal) =>
+        fetch(`${server.url}/v1/generate`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: body(prompt), signal });
+      const alone: string[] = [];
+      for (const prompt of prompts) alone.push(((await (await ask(prompt)).json()) as { text: string }).text);
+      // A stream holds the model (streams run alone) while the three requests queue up behind it.
+      const holder = new AbortController();
+      const held = await fetch(`${server.url}/v1/generate`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ model: 'tiny', prompt: 'The', max_tokens: 512, temperature: 0, stream: true }),
+        signal: holder.signal,
+      });
+      await held.body!.getReader().read();
+      const leaving = new AbortController();
+      const answers = prompts.map((prompt, i) => ask(prompt, i === 1 ? leaving.signal : undefined).then(async (response) => ((await response.json()) as { text: string }).text));
+      answers[1].catch(() => undefined);
+      await waitFor('kd_queue_depth{model="tiny"}', 3);
+      const batchesBefore = metric(await metrics(server.url), 'kd_batch_size_count{model="tiny"}') ?? 0;
+      holder.abort();
+      // The three run as one batch; then the second client leaves.
+      await waitFor('kd_running_requests{model="tiny"}', 3);
+      leaving.abort();
+      await expect(answers[1]).rejects.toThrow();
+      expect(await answers[0]).toBe(alone[0]);
+      expect(await answers[2]).toBe(alone[2]);
+      const text = await metrics(server.url);
+      expect((metric(text, 'kd_batch_size_count{model="tiny"}') ?? 0) - batchesBefore).toBe(1);
+      expect(metric(text, 'kd_http_requests_cancelled_total{route="/v1/generate"}')).toBe(2);
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
 describe('limits and lifecycle', () => {
   it('answers 429 with Retry-After when a model queue is full', async () => {
     const server = await testServer({ concurrency: 1, queueSize: 1, maxBatch: 1 });

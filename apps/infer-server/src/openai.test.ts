@@ -88,6 +88,73 @@ describe('openai client', () => {
     expect(usage?.completion_tokens).toBe(chat.usage?.completion_tokens);
   });
 
+  it('returns completion logprobs in the legacy shape, streamed and not, alternatives most likely first', async () => {
+    const result = await client.completions.create({ model: 'tiny', prompt: 'We the people', max_tokens: 8, temperature: 0, logprobs: 3 });
+    const logprobs = result.choices[0].logprobs!;
+    const tokens = logprobs.tokens!;
+    expect(tokens).toHaveLength(result.usage!.completion_tokens);
+    expect(tokens.join('')).toBe(result.choices[0].text);
+    expect(logprobs.token_logprobs!.every((value) => value <= 0)).toBe(true);
+    logprobs.top_logprobs!.forEach((alternatives, i) => {
+      const values = Object.values(alternatives);
+      expect(values.length).toBeGreaterThan(0);
+      expect(values.length).toBeLessThanOrEqual(3);
+      // Greedy: the chosen token is the most likely one.
+      expect(alternatives[tokens[i]]).toBe(logprobs.token_logprobs![i]);
+      expect(Math.max(...values)).toBe(logprobs.token_logprobs![i]);
+    });
+    expect(logprobs.text_offset![0]).toBe(0);
+    const stream = await client.completions.create({ model: 'tiny', prompt: 'We the people', max_tokens: 8, temperature: 0, logprobs: 3, stream: true });
+    const streamedTokens: string[] = [];
+    const streamedLogprobs: number[] = [];
+    const offsets: number[] = [];
+    for await (const chunk of stream) {
+      const part = chunk.choices[0]?.logprobs;
+      streamedTokens.push(...(part?.tokens ?? []));
+      streamedLogprobs.push(...(part?.token_logprobs ?? []));
+      offsets.push(...(part?.text_offset ?? []));
+    }
+    expect(streamedTokens).toEqual(tokens);
+    expect(streamedLogprobs).toEqual(logprobs.token_logprobs);
+    expect(offsets).toEqual(logprobs.text_offset);
+    const plain = await client.completions.create({ model: 'tiny', prompt: 'We the people', max_tokens: 2, temperature: 0 });
+    expect(plain.choices[0].logprobs).toBeNull();
+  });
+
+  it('returns chat logprobs with bytes and top_logprobs, streamed and not', async () => {
+    const messages = [{ role: 'user' as const, content: 'Name a colour.' }];
+    const chat = await client.chat.completions.create({ model: 'teacher', messages, max_tokens: 6, temperature: 0, logprobs: true, top_logprobs: 2 });
+    const content = chat.choices[0].logprobs!.content!;
+    expect(content).toHaveLength(chat.usage!.completion_tokens);
+    for (const entry of content) {
+      expect(entry.logprob).toBeLessThanOrEqual(0);
+      expect(Buffer.from(entry.bytes!).toString('utf8')).toBe(entry.token);
+      expect(entry.top_logprobs).toHaveLength(2);
+      expect(entry.top_logprobs[0]).toMatchObject({ token: entry.token, logprob: entry.logprob });
+    }
+    const stream = await client.chat.completions.create({ model: 'teacher', messages, max_tokens: 6, temperature: 0, logprobs: true, top_logprobs: 2, stream: true });
+    const streamed: OpenAI.Chat.ChatCompletionTokenLogprob[] = [];
+    for await (const chunk of stream) streamed.push(...(chunk.choices[0]?.logprobs?.content ?? []));
+    expect(streamed).toEqual(content);
+    const sampled = await client.chat.completions.create({ model: 'teacher', messages, max_tokens: 6, seed: 3, logprobs: true });
+    expect(sampled.choices[0].logprobs!.content!.every((entry) => entry.top_logprobs.length === 0)).toBe(true);
+  });
+
+  it('refuses logprobs values out of range, naming the field', async () => {
+    const refused = async (create: () => Promise<unknown>) => (await create().catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
+    const messages = [{ role: 'user' as const, content: 'Hi' }];
+    const cases = [
+      [await refused(() => client.completions.create({ model: 'tiny', prompt: 'x', logprobs: 6 })), 'logprobs'],
+      [await refused(() => client.chat.completions.create({ model: 'tiny', messages, logprobs: true, top_logprobs: 21 })), 'top_logprobs'],
+      [await refused(() => client.chat.completions.create({ model: 'tiny', messages, top_logprobs: 2 })), 'top_logprobs'],
+    ] as const;
+    for (const [error, field] of cases) {
+      expect(error).toBeInstanceOf(OpenAI.BadRequestError);
+      expect(error.code).toBe('E_VALIDATION');
+      expect(error.message).toMatch(new RegExp(`^400 ${field}: `));
+    }
+  });
+
   it('surfaces errors as APIError with status, code and type', async () => {
     const error = (await client.completions.create({ model: 'no-such-model', prompt: 'x' }).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
     expect(error).toBeInstanceOf(OpenAI.NotFoundError);

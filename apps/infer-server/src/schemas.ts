@@ -11,6 +11,9 @@ export const modelName = z
   .describe('a model listed by GET /v1/models');
 
 const text = z.string().min(1, 'must not be empty');
+/** OpenAI's caps: the legacy completions endpoint lists up to 5 alternatives a step, chat up to 20. */
+const maxCompletionLogprobs = 5;
+const maxChatTopLogprobs = 20;
 const stop = z
   .union([z.string().min(1), z.array(z.string().min(1)).max(4)])
   .nullable()
@@ -84,7 +87,7 @@ export const completionBody = z.strictObject({
   prompt: z.union([text, z.array(text).min(1).max(16)]).describe('a prompt, or several answered as one choice each'),
   ...openaiSampling,
   ...neutral,
-  logprobs: z.number().int().min(0).max(5).nullable().optional().describe('log-probability of each generated token (alternatives are not listed)'),
+  logprobs: z.number().int().min(0).max(maxCompletionLogprobs).nullable().optional().describe(`log-probability of each generated token, with the n most likely tokens at each step (0–${maxCompletionLogprobs})`),
   echo: z.literal(false).optional(),
   suffix: z.null().optional(),
 });
@@ -103,8 +106,8 @@ export const chatBody = z.strictObject({
   max_completion_tokens: sampling.max_tokens,
   ...neutral,
   logprobs: z.boolean().nullable().optional().describe('log-probability of each generated token'),
-  top_logprobs: z.literal(0).nullable().optional(),
-});
+  top_logprobs: z.number().int().min(0).max(maxChatTopLogprobs).nullable().optional().describe(`the n most likely tokens at each step (0–${maxChatTopLogprobs}); needs "logprobs": true`),
+}).refine((body) => body.top_logprobs == null || body.logprobs === true, { path: ['top_logprobs'], message: 'needs "logprobs": true' });
 
 export type GenerateBody = z.infer<typeof generateBody>;
 export type CodeBody = z.infer<typeof codeBody>;

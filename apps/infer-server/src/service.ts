@@ -1,6 +1,6 @@
 // What the routes call: a task for a named model, checked against the limits, queued on that
 // model's scheduler (batched with compatible requests), counted in the metrics.
-import type { Completion, LabelScore, Sampling, ServedModel, TaskInput } from './engine.js';
+import type { Completion, LabelScore, PieceListener, Sampling, ServedModel, TaskInput } from './engine.js';
 import { ServerError } from './errors.js';
 import type { Metrics } from './metrics.js';
 import type { ServerOptions } from './options.js';
@@ -12,7 +12,7 @@ interface GenerationJob extends Job<Completion> {
   model: ServedModel;
   input: TaskInput;
   sampling: Sampling;
-  onPiece?: (piece: string) => void;
+  onPiece?: PieceListener;
 }
 
 interface ClassifyJob extends Job<LabelScore[]> {
@@ -42,7 +42,7 @@ export class InferenceService {
     input: TaskInput,
     requested: RequestedSampling,
     signal: AbortSignal,
-    onPiece?: (piece: string) => void,
+    onPiece?: PieceListener,
   ): Promise<Completion> {
     const model = await this.registry.get(modelName);
     const sampling = await this.checkedSampling(model, input, requested);
@@ -102,7 +102,7 @@ export class InferenceService {
       throw new ServerError('E_PROMPT_TOO_LONG', `the prompt is ${promptTokens} tokens; the model's context holds ${model.contextLength}`);
     }
     const sampling: Sampling = { maxNewTokens };
-    for (const key of ['temperature', 'topK', 'topP', 'minP', 'repetitionPenalty', 'stop', 'seed'] as const) {
+    for (const key of ['temperature', 'topK', 'topP', 'minP', 'repetitionPenalty', 'stop', 'seed', 'topLogprobs'] as const) {
       if (requested[key] !== undefined) (sampling as unknown as Record<string, unknown>)[key] = requested[key];
     }
     return sampling;
@@ -135,7 +135,7 @@ export class InferenceService {
       first.resolve(await first.model.complete(first.input, first.sampling, first.signal, first.onPiece));
       return;
     }
-    // The batch runs on while anyone waits for it; a job whose signal fires is answered at once.
+    // A job whose signal fires is answered at once and its row stops; the other rows run on.
     for (const job of generations) job.signal.addEventListener('abort', () => job.reject(job.signal.reason), { once: true });
     const results = await first.model.completeBatch(
       generations.map((job) => job.input),

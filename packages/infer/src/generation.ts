@@ -1,11 +1,14 @@
 // The decoding loop over token ids: a batch of prompts of different lengths (left padded) runs
 // together, each row sampling its own next token and stopping on its own (EOS, a stop sequence
-// seen by its listener, its token allowance); finished rows ride along until all are done.
+// seen by its listener, its token allowance, its own AbortSignal); finished rows ride along
+// until all are done.
 import { InferError } from './errors.js';
 import { BatchForward, type Runner } from './forward.js';
 import type { Sampler, SeenTokens } from './sampler.js';
+import type { LogprobRecorder } from './token-logprobs.js';
 
-export type FinishReason = 'stop' | 'length';
+/** 'cancelled' only for a row of a batch whose own signal fired (generateBatch's `signals`). */
+export type FinishReason = 'stop' | 'length' | 'cancelled';
 
 export interface SequenceRequest {
   prompt: Uint32Array;
@@ -20,6 +23,10 @@ export interface SequenceRequest {
   stopIds: readonly number[];
   /** Called with each new token; returning true ends the row (a stop sequence was completed). */
   onToken?: (id: number) => boolean | Promise<boolean>;
+  /** Present when the log-probabilities of the new tokens are asked for. */
+  logprobs?: LogprobRecorder;
+  /** Ends this row alone (finish reason 'cancelled'); the other rows go on. */
+  signal?: AbortSignal;
 }
 
 export interface SequenceOutcome {
@@ -57,6 +64,7 @@ export async function generateIds(runner: Runner, requests: readonly SequenceReq
     const { seen, prompt } = requests[b];
     if (seen) for (let i = 0; i < prompt.length; i++) seen.add(prompt[i]);
     if (requests[b].maxNewTokens === 0) reasons[b] = 'length';
+    else if (requests[b].signal?.aborted) reasons[b] = 'cancelled';
   }
   let active = reasons.filter((reason) => reason === undefined).length;
   let logits = active > 0 ? await forward.prefill() : new Float32Array(0);
@@ -65,6 +73,11 @@ export async function generateIds(runner: Runner, requests: readonly SequenceReq
     for (let b = 0; b < batch; b++) {
       if (reasons[b] !== undefined) continue;
       const request = requests[b];
+      if (request.signal?.aborted) {
+        reasons[b] = 'cancelled';
+        active--;
+        continue;
+      }
       const row = logits.subarray(b * vocab, (b + 1) * vocab);
       const banned = counts[b] < request.minNewTokens && request.stopIds.length > 0 ? request.stopIds : undefined;
       const id = request.sampler.pick(row, request.seen, banned);
@@ -76,6 +89,7 @@ export async function generateIds(runner: Runner, requests: readonly SequenceReq
         continue;
       }
       generated[b][counts[b]++] = id;
+      request.logprobs?.record(row, id);
       request.seen?.add(id);
       if (request.onToken && (await request.onToken(id))) reasons[b] = 'stop';
       else if (counts[b] >= request.maxNewTokens) reasons[b] = 'length';

@@ -12,10 +12,11 @@ export type {
   ScoreResult,
   TranslateOptions,
 } from './model.js';
-export { generateOptionsSchema, loadModelOptionsSchema, promptOverflowModes } from './options.js';
-export type { GenerateOptions, LoadModelOptions, PromptOverflow } from './options.js';
+export { generateBatchOptionsSchema, generateOptionsSchema, loadModelOptionsSchema, promptOverflowModes } from './options.js';
+export type { GenerateBatchOptions, GenerateOptions, LoadModelOptions, PromptOverflow } from './options.js';
 export type { FinishReason } from './generation.js';
-export type { TextStream } from './text-stream.js';
+export type { TextChunk, TextStream } from './text-stream.js';
+export type { TokenLogprob, TopLogprob } from './token-logprobs.js';
 export { InferError } from './errors.js';
 export type { InferErrorCode } from './errors.js';
 export { chrF, chrFStatistics, chrFFromStatistics } from './chrf.js';

@@ -6,22 +6,35 @@ import type { Runner } from './forward.js';
 import { abortError, generateIds, type FinishReason, type SequenceRequest } from './generation.js';
 import { continuationText, IncrementalText } from './incremental-text.js';
 import { allIds, firstId, readModelFolder, type ModelFolder } from './model-folder.js';
-import { generateOptionsSchema, loadModelOptionsSchema, parseOptions, type GenerateOptions, type LoadModelOptions, type LoadModelSettings, type PromptOverflow } from './options.js';
+import {
+  generateBatchOptionsSchema,
+  generateOptionsSchema,
+  loadModelOptionsSchema,
+  parseOptions,
+  type GenerateBatchOptions,
+  type GenerateOptions,
+  type LoadModelOptions,
+  type LoadModelSettings,
+  type PromptOverflow,
+} from './options.js';
 import { freshSeed, seededRandom } from './random.js';
 import { openRunner } from './runner.js';
 import { Sampler, SeenTokens, type SamplingSettings } from './sampler.js';
 import { continuationLogProbs, tokenLogProbs } from './score.js';
 import { StopMatcher } from './stop-sequences.js';
-import { PieceChannel, type TextStream } from './text-stream.js';
+import { PieceChannel, type TextChunk, type TextStream } from './text-stream.js';
+import { LogprobRecorder, type TokenLogprob } from './token-logprobs.js';
 
 export interface GenerationResult {
   /** The generated text (without the prompt, the end-of-text token or a stop sequence). */
   text: string;
   /** The generated token ids (without the end-of-text token). */
   tokenIds: number[];
-  /** 'stop': end-of-text or a stop sequence; 'length': maxNewTokens or the context ran out. */
+  /** 'stop': end-of-text or a stop sequence; 'length': maxNewTokens or the context ran out; 'cancelled': the row's own signal fired (generateBatch). */
   finishReason: FinishReason;
   usage: { promptTokens: number; completionTokens: number };
+  /** With `logprobs` or `topLogprobs`: one entry per token of tokenIds, in order. */
+  logprobs?: TokenLogprob[];
 }
 
 export interface CodeOptions extends GenerateOptions {
@@ -90,8 +103,8 @@ export interface Model {
   /** Ids that end generation. */
   readonly endOfTextIds: readonly number[];
   generate(prompt: string, options?: GenerateOptions): Promise<GenerationResult>;
-  /** Several prompts in one batch (left padded, each row stops on its own); results in order. */
-  generateBatch(prompts: readonly string[], options?: GenerateOptions): Promise<GenerationResult[]>;
+  /** Several prompts in one batch (left padded, each row stops on its own, `signals` cancel rows alone); results in order. */
+  generateBatch(prompts: readonly string[], options?: GenerateBatchOptions): Promise<GenerationResult[]>;
   stream(prompt: string, options?: GenerateOptions): TextStream<GenerationResult>;
   code(prompt: string, options?: CodeOptions): Promise<GenerationResult>;
   translate(text: string, options?: TranslateOptions): Promise<GenerationResult>;
@@ -103,6 +116,7 @@ export interface Model {
 }
 
 const defaultContextLength = 2048;
+const utf8 = new TextDecoder();
 const defaultMaxNewTokens = 128;
 
 interface ResolvedGeneration {
@@ -112,11 +126,15 @@ interface ResolvedGeneration {
   stop: string[];
   seed: number;
   signal?: AbortSignal;
+  /** Per-prompt signals of generateBatch. */
+  signals?: readonly (AbortSignal | undefined)[];
   promptOverflow: PromptOverflow;
+  /** Alternatives per step when logprobs are recorded; undefined: not recorded. */
+  topLogprobs: number | undefined;
 }
 
-function resolveGeneration(folder: ModelFolder, settings: LoadModelSettings, input: GenerateOptions | undefined): ResolvedGeneration {
-  const options = parseOptions(generateOptionsSchema, input, 'generate options');
+function resolveGeneration(folder: ModelFolder, settings: LoadModelSettings, input: GenerateBatchOptions | undefined, batch = false): ResolvedGeneration {
+  const options = batch ? parseOptions(generateBatchOptionsSchema, input, 'generateBatch options') : parseOptions(generateOptionsSchema, input, 'generate options');
   const config = folder.generationConfig;
   const sampleByDefault = config.do_sample === true;
   const temperature = options.temperature ?? (sampleByDefault ? (config.temperature ?? 1) : 0);
@@ -133,7 +151,9 @@ function resolveGeneration(folder: ModelFolder, settings: LoadModelSettings, inp
     stop: options.stop === undefined ? [] : typeof options.stop === 'string' ? [options.stop] : options.stop,
     seed: options.seed ?? freshSeed(),
     signal: options.signal,
+    signals: 'signals' in options ? (options.signals as readonly (AbortSignal | undefined)[] | undefined) : undefined,
     promptOverflow: options.promptOverflow ?? settings.promptOverflow,
+    topLogprobs: options.logprobs || options.topLogprobs !== undefined ? (options.topLogprobs ?? 0) : undefined,
   };
 }
 
@@ -234,20 +254,37 @@ class LoadedModel implements Model {
     return fitted;
   }
 
-  private async run(prompts: readonly string[], input: GenerateOptions | undefined, emit?: (piece: string) => void): Promise<GenerationResult[]> {
+  /** A token's text for logprobs: its bytes as UTF-8. */
+  private readonly tokenText = (id: number): string => utf8.decode(this.tokenizer.tokenBytes(id));
+
+  private async run(prompts: readonly string[], input: GenerateBatchOptions | undefined, emit?: (chunk: TextChunk) => void, batch = false): Promise<GenerationResult[]> {
     this.ensureOpen();
-    const options = resolveGeneration(this.folder, this.settings, input);
+    const options = resolveGeneration(this.folder, this.settings, input, batch);
     if (prompts.length === 0) return [];
+    if (options.signals && options.signals.length !== prompts.length) {
+      throw new InferError('E_OPTIONS', `generateBatch options: signals: one per prompt (${prompts.length}), got ${options.signals.length}`);
+    }
     const prepared = await Promise.all(prompts.map((prompt) => this.preparePrompt(prompt, options.maxNewTokens, options.promptOverflow)));
     const stops = options.stop;
     const needsText = emit !== undefined || stops.length > 0;
     const texts = prepared.map((prompt) => (needsText ? new IncrementalText(this.tokenizer, prompt.ids) : undefined));
     const matchers = prepared.map(() => (stops.length > 0 ? new StopMatcher(stops) : undefined));
     const outputs = prepared.map(() => ({ text: '' }));
+    const recorders = prepared.map((prompt) =>
+      options.topLogprobs === undefined ? undefined : new LogprobRecorder(Math.max(0, Math.min(options.maxNewTokens, this.contextLength - prompt.ids.length)), options.topLogprobs, options.sampling.temperature),
+    );
+    // Tokens whose logprobs went out with a chunk already, per row (streams).
+    const handedTokens = prepared.map(() => 0);
     const hand = (index: number, piece: string) => {
-      if (piece.length === 0) return;
       outputs[index].text += piece;
-      emit?.(piece);
+      if (!emit) return;
+      const recorder = recorders[index];
+      let logprobs: TokenLogprob[] | undefined;
+      if (recorder && recorder.count > handedTokens[index]) {
+        logprobs = recorder.entries(handedTokens[index], recorder.count, this.tokenText);
+        handedTokens[index] = recorder.count;
+      }
+      if (piece.length > 0 || logprobs) emit(logprobs ? { text: piece, logprobs } : { text: piece });
     };
     const requests: SequenceRequest[] = prepared.map((prompt, index) => {
       const text = texts[index];
@@ -259,14 +296,17 @@ class LoadedModel implements Model {
         sampler: new Sampler(this.vocabSize, options.sampling, seededRandom(options.seed)),
         seen: options.sampling.repetitionPenalty !== 1 ? new SeenTokens(this.vocabSize) : undefined,
         stopIds: this.endOfTextIds,
+        logprobs: recorders[index],
+        signal: options.signals?.[index],
         onToken: text
           ? async (id: number) => {
               const piece = await text.push(id);
               if (!matcher) {
-                hand(index, piece);
+                if (piece.length > 0) hand(index, piece);
                 return false;
               }
-              hand(index, matcher.push(piece));
+              const safe = matcher.push(piece);
+              if (safe.length > 0) hand(index, safe);
               return matcher.stopped;
             }
           : undefined,
@@ -281,16 +321,17 @@ class LoadedModel implements Model {
         if (text) {
           const rest = matcher?.stopped ? '' : await text.finish();
           if (matcher) {
-            hand(index, matcher.push(rest));
-            hand(index, matcher.finish());
-            if (matcher.stopped) finishReason = 'stop';
+            hand(index, matcher.push(rest) + matcher.finish());
+            if (matcher.stopped && finishReason !== 'cancelled') finishReason = 'stop';
           } else hand(index, rest);
         } else outputs[index].text = await continuationText(this.tokenizer, prepared[index].ids, outcome.ids);
+        const recorder = recorders[index];
         return {
           text: outputs[index].text,
           tokenIds: Array.from(outcome.ids),
           finishReason,
           usage: { promptTokens: prepared[index].ids.length, completionTokens: outcome.ids.length },
+          ...(recorder ? { logprobs: recorder.entries(0, recorder.count, this.tokenText) } : {}),
         };
       }),
     );
@@ -300,9 +341,9 @@ class LoadedModel implements Model {
     return (await this.run([prompt], options))[0];
   }
 
-  async generateBatch(prompts: readonly string[], options?: GenerateOptions): Promise<GenerationResult[]> {
+  async generateBatch(prompts: readonly string[], options?: GenerateBatchOptions): Promise<GenerationResult[]> {
     if (!Array.isArray(prompts)) throw new InferError('E_OPTIONS', 'generateBatch takes an array of prompts');
-    return this.run(prompts, options);
+    return this.run(prompts, options, undefined, true);
   }
 
   stream(prompt: string, options?: GenerateOptions): TextStream<GenerationResult> {
@@ -310,7 +351,7 @@ class LoadedModel implements Model {
     const cancel = new AbortController();
     const outer = options?.signal;
     const signal = outer ? AbortSignal.any([outer, cancel.signal]) : cancel.signal;
-    const result = this.run([prompt], { ...options, signal }, (piece) => channel.push(piece)).then(
+    const result = this.run([prompt], { ...options, signal }, (chunk) => channel.push(chunk)).then(
       (results) => {
         channel.close();
         return results[0];
@@ -322,9 +363,13 @@ class LoadedModel implements Model {
     );
     // A reader that only iterates still sees the error; the promise must not count as unhandled.
     result.catch(() => undefined);
+    const read = () => channel.read(() => cancel.abort(new InferError('E_ABORTED', 'the stream was closed by its reader')));
     return {
       result,
-      [Symbol.asyncIterator]: () => channel.read(() => cancel.abort(new InferError('E_ABORTED', 'the stream was closed by its reader'))),
+      chunks: () => ({ [Symbol.asyncIterator]: read }),
+      [Symbol.asyncIterator]: async function* () {
+        for await (const chunk of read()) if (chunk.text.length > 0) yield chunk.text;
+      },
     };
   }
 

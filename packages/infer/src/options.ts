@@ -2,6 +2,7 @@
 // defaults, ranges and messages), checked where a call enters the library.
 import { z } from 'zod';
 import { InferError } from './errors.js';
+import { maxTopLogprobs } from './token-logprobs.js';
 
 export const promptOverflowModes = ['error', 'truncate-left'] as const;
 export type PromptOverflow = (typeof promptOverflowModes)[number];
@@ -54,9 +55,25 @@ export const generateOptionsSchema = z
     signal: z.custom<AbortSignal>((value) => value instanceof AbortSignal).optional(),
     /** Overrides the model's promptOverflow for this call. */
     promptOverflow: z.enum(promptOverflowModes).optional(),
+    /** Return the log-probability of each new token (result.logprobs), from the softmax the sampler draws from. */
+    logprobs: z.boolean().optional(),
+    /** Also list this many most likely tokens at each step (0–20; implies logprobs). */
+    topLogprobs: z.number().int().min(0).max(maxTopLogprobs).optional(),
   })
   .strict();
 export type GenerateOptions = z.input<typeof generateOptionsSchema>;
+
+export const generateBatchOptionsSchema = generateOptionsSchema
+  .extend({
+    /**
+     * One signal per prompt (undefined: none): a row whose signal fires stops alone and comes back
+     * with finishReason 'cancelled' and what it had generated; the other rows go on unchanged.
+     * `signal` still cancels the whole batch.
+     */
+    signals: z.array(z.custom<AbortSignal>((value) => value instanceof AbortSignal).optional()).optional(),
+  })
+  .strict();
+export type GenerateBatchOptions = z.input<typeof generateBatchOptionsSchema>;
 
 /** Parses options with a schema; a failure names the option and what it must be. */
 export function parseOptions<T extends z.ZodType>(schema: T, value: unknown, what: string): z.output<T> {
