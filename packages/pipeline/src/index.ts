@@ -5,10 +5,13 @@ export type { LabelHooks, LabelProgress, LabelStart, LabelSummary } from './labe
 export { labelOptionsSchema } from './label-options.js';
 export type { LabelOptions, LabelOptionsInput } from './label-options.js';
 export { distillOnline, type OnlineDistillOptions } from './online-distill.js';
+export { onlineDistillOptionsSchema, type OnlineDistillOptionsInput } from './online-options.js';
 export { openOnlineTeacherRows, defaultOnlineRowsPerPart, type OnlineTeacherOptions, type OnlineTeacherRows } from './online-rows.js';
 export { evaluateStudent } from './evaluate.js';
 export type { EvaluateHooks, EvaluateProgress, EvaluationResult } from './evaluate.js';
 export { evaluateOptionsSchema } from './evaluate-options.js';
 export type { EvaluateOptions, EvaluateOptionsInput } from './evaluate-options.js';
+export { lossChart, renderReport, writeReport } from './report.js';
+export type { ReportInput, ReportLabels } from './report.js';
 export { PipelineError } from './errors.js';
 export type { PipelineErrorCode } from './errors.js';

@@ -74,7 +74,8 @@ export const trainOptionsSchema = z
     }
     if (options.objective === 'ce' && options.corpus === undefined) need('corpus', 'is required with `objective` ce');
     if (options.objective === 'kd') {
-      if (options.teacherTokenizer === undefined) need('teacherTokenizer', 'is required with `objective` kd');
+      // Online, the teacher folder holds its tokenizer (distillOnline passes it on).
+      if (options.teacherTokenizer === undefined && options.teacher === undefined) need('teacherTokenizer', 'is required with `objective` kd and `labels`');
       if ((options.labels === undefined) === (options.teacher === undefined)) need('labels', '`objective` kd needs `labels` (offline) or `teacher` (online), one of them');
       if (options.teacher !== undefined && options.corpus === undefined) need('corpus', 'is required with `teacher` (online mode reads the corpus)');
     }

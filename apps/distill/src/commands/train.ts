@@ -1,10 +1,14 @@
 // `kd train`: trains a Llama-style student on a corpus (objective `ce`: next-token
 // cross-entropy) or on a teacher's labels (objective `kd`: distillation) and leaves a run folder
 // with an atomic checkpoint; `--resume` continues it exactly. Ctrl-C stops after the current
-// step, writes a checkpoint and exits with 130. The flags are @kd/trainer's train options.
+// step, writes a checkpoint and exits with 130. The flags are @kd/trainer's train options; with
+// `--teacher` (online distillation, @kd/pipeline's distillOnline) also the teacher's side
+// (compression, quantization, part size), under the config key `online`.
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { train, trainOptionsSchema } from '@kd/trainer';
+import { distillOnline, onlineDistillOptionsSchema } from '@kd/pipeline';
+import { train, trainOptionsSchema, type TrainHooks } from '@kd/trainer';
+import { CliError } from '../errors.js';
 import { defineCommand } from '../define-command.js';
 import { Progress } from '../progress.js';
 
@@ -14,7 +18,12 @@ const ownSchema = z
   })
   .strict();
 
-export type TrainCommandOptions = z.output<typeof trainOptionsSchema>;
+/** The train options plus, for online distillation, what the teacher keeps per position. */
+export const trainCommandSchema = trainOptionsSchema.safeExtend({
+  online: onlineDistillOptionsSchema.optional().describe('online distillation (with teacher): what the teacher keeps per position'),
+});
+
+export type TrainCommandOptions = z.output<typeof trainCommandSchema>;
 
 /** Exit status of a run stopped by Ctrl-C: the shell's convention for SIGINT. */
 export const interruptedExitCode = 130;
@@ -31,7 +40,11 @@ export async function runTrain(options: TrainCommandOptions, own: { json?: boole
   let progress: Progress | undefined;
   let startStep = 0;
   try {
-    const result = await train(options, {
+    const { online, ...trainOptions } = options;
+    if (online !== undefined && trainOptions.teacher === undefined) {
+      throw new CliError('E_USAGE', '`online` options (compression, quantization, rowsPerPart) apply to online distillation only: give `teacher` (with `corpus`) or leave them out');
+    }
+    const hooks: TrainHooks = {
       signal: controller.signal,
       onStart: (info) => {
         note(info.backend.description);
@@ -46,7 +59,11 @@ export async function runTrain(options: TrainCommandOptions, own: { json?: boole
       onProgress: (update) => {
         progress?.update(update.step - startStep, `step ${update.step} loss ${update.loss.toFixed(4)} ${Math.round(update.tokensPerSecond)} tok/s`);
       },
-    });
+    };
+    const result =
+      trainOptions.objective === 'kd' && trainOptions.teacher !== undefined
+        ? await distillOnline(trainOptions, onlineDistillOptionsSchema.parse(online ?? {}), hooks)
+        : await train(trainOptions, hooks);
     progress?.finish();
     const last = result.losses.at(-1);
     if (own.json) {
@@ -65,7 +82,7 @@ export function trainCommand(): Command {
   return defineCommand({
     name: 'train',
     description: 'Train a Llama-style student on a corpus and write checkpoints (resumable)',
-    library: trainOptionsSchema,
+    library: trainCommandSchema,
     own: ownSchema,
     examples: [
       'kd train --corpus examples/corpus/train.jsonl --tokenizer examples/student-tokenizer/tokenizer.json \\',
@@ -73,6 +90,8 @@ export function trainCommand(): Command {
       'kd train --config examples/train.json --resume   # continue the same run after a stop',
       'kd train --objective kd --labels out/labels --teacher-tokenizer examples/teacher/tokenizer.json \\',
       '         --student-tokenizer examples/student-tokenizer/tokenizer.json --alpha 0.5 --steps 500 --out out/kd-student',
+      'kd train --objective kd --teacher examples/teacher --teacher-tokenizer examples/teacher/tokenizer.json --corpus examples/corpus/train.jsonl \\',
+      '         --student-tokenizer examples/student-tokenizer/tokenizer.json --mode fixed --k 16 --steps 500 --out out/online-student',
     ],
     run: (options, own) => runTrain(options, own),
   });
