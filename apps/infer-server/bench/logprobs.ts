@@ -27,7 +27,7 @@ try {
     return body.usage.completion_tokens;
   };
   await ask('warm up', 5);
-  const totals = new Map(variants.map(([label]) => [label, { seconds: 0, tokens: 0 }]));
+  const totals = new Map<string, { seconds: number; tokens: number }>(variants.map(([label]) => [label, { seconds: 0, tokens: 0 }]));
   for (let round = 0; round < rounds; round++) {
     for (const prompt of prompts) {
       for (const [label, logprobs] of variants) {

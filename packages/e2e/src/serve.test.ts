@@ -71,6 +71,6 @@ describe('kd serve', () => {
     expect(port.code).toBe(1);
     expect(port.stderr).toMatch(/^kd: E_USAGE: --port: .+\n$/);
     expect(missing.code).toBe(1);
-    expect(missing.stderr).toMatch(/^kd: E_OPTIONS: .*not a folder/);
+    expect(missing.stderr).toMatch(/^kd: E_OPTIONS: --models-dir \S+: not a folder/);
   });
 });
