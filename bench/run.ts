@@ -1,4 +1,4 @@
-// `pnpm bench [--only a,b]`: runs the benchmarks on the shared teacher and corpus and rewrites
+// `pnpm bench [--only a,b] [--distill-… budget flags]`: runs the benchmarks on the shared teacher and corpus and rewrites
 // docs/BENCHMARKS.md. Each section measures against a baseline in the same run.
 import { parseArgs } from 'node:util';
 import { loadResults, repoRoot, saveResults, sharedDir, type SectionResult } from './report.js';
@@ -16,6 +16,27 @@ async function labelDev(): Promise<void> {
   process.stderr.write(`labelled ${summary.documents} documents (${summary.tokens} tokens) → ${devLabels}\n`);
 }
 
+const { values } = parseArgs({
+  options: {
+    only: { type: 'string' },
+    // The distillation-quality budget: every n-th training record, optimizer steps, eval sizes.
+    'distill-every': { type: 'string', default: '60' },
+    'distill-steps': { type: 'string', default: '96' },
+    'distill-eval-documents': { type: 'string', default: '6' },
+    'distill-eval-examples': { type: 'string', default: '60' },
+    'distill-rows': { type: 'string' },
+  },
+});
+const distillFlags = (['distill-every', 'distill-steps', 'distill-eval-documents', 'distill-eval-examples', 'distill-rows'] as const)
+  .filter((flag) => values[flag] !== undefined)
+  .map((flag) => ` --${flag} ${values[flag]}`)
+  .join('');
+const count = (flag: 'distill-every' | 'distill-steps' | 'distill-eval-documents' | 'distill-eval-examples'): number => {
+  const value = Number(values[flag]);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`--${flag} must be a positive integer; got ${values[flag]}`);
+  return value;
+};
+
 const sections: Record<string, Section> = {
   modes: async () => (await import('./label-modes.js')).benchLabelModes({ teacherDir, corpusPath: devCorpus, klDocumentsPerTask: 8, keep: { setting: 'adaptive p=0.95', dir: devLabels } }),
   throughput: async () => (await import('./throughput.js')).benchThroughput({ teacherDir, corpusPath: devCorpus }),
@@ -30,9 +51,23 @@ const sections: Record<string, Section> = {
   labelspeed: async () => (await import('./label-speed.js')).benchLabelSpeed({ teacherDir, corpusPath: devCorpus, every: 10, rounds: 2 }),
   storage: async () => (await import('./storage.js')).benchStorage({ teacherDir, corpusPath: devCorpus, every: 30, fidelityPositions: 128 }),
   startup: async () => (await import('./cli-startup.js')).benchStartupSection(),
+  distill: async () =>
+    (await import('./distill.js')).benchDistill({
+      teacherDir,
+      trainCorpus: `${sharedDir}corpus/train.jsonl`,
+      devCorpus,
+      studentTokenizer: `${repoRoot}examples/student-tokenizer/tokenizer.json`,
+      dir: `${repoRoot}out/bench/distill`,
+      every: count('distill-every'),
+      steps: count('distill-steps'),
+      batchSize: 8,
+      sequenceLength: 128,
+      evalDocuments: count('distill-eval-documents'),
+      evalExamples: count('distill-eval-examples'),
+      rows: values['distill-rows']?.split(','),
+    }),
 };
 
-const { values } = parseArgs({ options: { only: { type: 'string' } } });
 const chosen = values.only ? values.only.split(',') : Object.keys(sections);
 for (const name of chosen) {
   if (!sections[name]) throw new Error(`unknown bench section "${name}"; known: ${Object.keys(sections).join(', ')}`);
@@ -42,7 +77,7 @@ for (const name of chosen) {
   process.stderr.write(`bench ${name}…\n`);
   const started = performance.now();
   const result = await sections[name]!();
-  results[name] = { ...result, command: `pnpm bench --only ${name}` };
+  results[name] = { ...result, command: `pnpm bench --only ${name}${name === 'distill' ? distillFlags : ''}` };
   saveResults(results, Object.keys(sections));
   process.stderr.write(`bench ${name} done in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
 }
