@@ -9,7 +9,7 @@
 // from its checkpoint and a finished row is not trained again.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { evaluateStudent, type EvaluationResult } from '@kd/pipeline';
 import { exportModel, train, type TrainOptionsInput } from '@kd/trainer';
 import { cutLabelSets, labelledSet, labelSettings, shortHash, trainingSlice, type LabelSet } from './distill-labels.js';
@@ -27,8 +27,10 @@ export interface DistillBenchOptions {
   steps: number;
   batchSize: number;
   sequenceLength: number;
-  /** Text and code documents per task scored for perplexity, bits per byte and KL. */
+  /** Text and code documents per task scored for perplexity and bits per byte. */
   evalDocuments: number;
+  /** Text and code documents per task for the KL to the teacher (each needs a teacher pass). */
+  evalKlDocuments: number;
   /** Classify and translate records per task. */
   evalExamples: number;
   /** Row ids to run (default: all). */
@@ -80,6 +82,7 @@ interface RowResult {
   labels: LabelSet;
   train: TrainRecord;
   scored: EvaluationResult;
+  kl: EvaluationResult;
   tasks: EvaluationResult;
   evalSeconds: number;
 }
@@ -174,20 +177,22 @@ async function trainRow(options: DistillBenchOptions, row: RowDefinition, labels
   return record;
 }
 
-async function evaluateRow(options: DistillBenchOptions, runDir: string): Promise<{ scored: EvaluationResult; tasks: EvaluationResult; seconds: number }> {
-  const recordPath = join(runDir, `bench-eval-${options.evalDocuments}-${options.evalExamples}.json`);
-  const kept = readJson<{ scored: EvaluationResult; tasks: EvaluationResult; seconds: number }>(recordPath);
+async function evaluateRow(options: DistillBenchOptions, runDir: string): Promise<{ scored: EvaluationResult; kl: EvaluationResult; tasks: EvaluationResult; seconds: number }> {
+  const recordPath = join(runDir, `bench-eval-${options.evalDocuments}-${options.evalKlDocuments}-${options.evalExamples}.json`);
+  const kept = readJson<{ scored: EvaluationResult; kl: EvaluationResult; tasks: EvaluationResult; seconds: number }>(recordPath);
   if (kept) return kept;
-  const exported = join(runDir, 'export');
+  const exported = join(options.dir, 'exports', basename(runDir));
   if (!existsSync(join(exported, 'onnx', 'model.onnx'))) {
     rmSync(exported, { recursive: true, force: true });
     await exportModel(runDir, exported);
   }
   log(`  evaluating ${runDir}`);
   const started = performance.now();
-  const scored = await evaluateStudent({ student: exported, corpus: options.devCorpus, teacher: options.teacherDir, tasks: ['text', 'code'], limit: options.evalDocuments, mapCacheDir: join(options.dir, 'maps'), threads });
+  // The teacher pass of the KL costs far more than the student's scoring: it reads fewer documents.
+  const scored = await evaluateStudent({ student: exported, corpus: options.devCorpus, tasks: ['text', 'code'], limit: options.evalDocuments, threads });
+  const kl = await evaluateStudent({ student: exported, corpus: options.devCorpus, teacher: options.teacherDir, tasks: ['text', 'code'], limit: options.evalKlDocuments, mapCacheDir: join(options.dir, 'maps'), threads });
   const tasks = await evaluateStudent({ student: exported, corpus: options.devCorpus, tasks: ['classify', 'translate'], limit: options.evalExamples, threads });
-  const record = { scored, tasks, seconds: (performance.now() - started) / 1000 };
+  const record = { scored, kl, tasks, seconds: (performance.now() - started) / 1000 };
   writeFileSync(recordPath, `${JSON.stringify(record, null, 2)}\n`);
   return record;
 }
@@ -248,7 +253,7 @@ function markdownOf(options: DistillBenchOptions, results: RowResult[], steps: S
     fixed(result.scored.perplexity, 1),
     ce?.scored.perplexity ? `${fixed(result.scored.perplexity! / ce.scored.perplexity, 3)}×` : '—',
     fixed(result.scored.bitsPerByte, 3),
-    fixed(result.scored.klToTeacher, 3),
+    fixed(result.kl.klToTeacher, 3),
     result.tasks.spamAccuracy === null ? '—' : `${(result.tasks.spamAccuracy * 100).toFixed(1)}%`,
     fixed(result.tasks.chrF, 1),
     result.row.id === 'ce' ? '— (reads the windows only)' : fixed(result.labels.stats.bytesPerToken, 1),
@@ -265,14 +270,16 @@ function markdownOf(options: DistillBenchOptions, results: RowResult[], steps: S
       `Same seed (${seed}), learning rate schedule (3e-3 peak, ${Math.max(1, Math.round(options.steps / 10))} warmup steps, cosine), and windows for every row: each row reads the same label windows in the same seeded order, and the CE row is objective kd with α = 0 (hard labels only). ` +
       `τ = 1, forward KL, first-piece mapping unless the row says otherwise; α = 0.5 unless it says otherwise. One onnxruntime thread per run; rows run one after another.`,
     '',
-    `Evaluation (\`evaluateStudent\` of @kd/pipeline on \`../shared/corpus/dev.jsonl\`): perplexity per student token, bits per UTF-8 byte and KL(teacher‖student) (mean nats over aligned positions, teacher mapped first-piece onto the student vocabulary) over ${options.evalDocuments} text and ${options.evalDocuments} code documents spread over the file` +
-      `${first ? ` (${first.scored.tokens.toLocaleString('en-US')} student tokens, ${fixed((first.scored.alignedFraction ?? 0) * 100, 1)}% of them aligned)` : ''}; ` +
+    `Evaluation (\`evaluateStudent\` of @kd/pipeline on \`../shared/corpus/dev.jsonl\`, documents spread evenly over the file): perplexity per student token and bits per UTF-8 byte over ${options.evalDocuments} text and ${options.evalDocuments} code documents` +
+      `${first ? ` (${first.scored.tokens.toLocaleString('en-US')} student tokens)` : ''}; ` +
+      `KL(teacher‖student) (mean nats over aligned positions, the teacher's full softmax mapped first-piece onto the student vocabulary) over ${options.evalKlDocuments} text and ${options.evalKlDocuments} code document(s)` +
+      `${first ? ` (${first.kl.klPositions.toLocaleString('en-US')} aligned positions, ${fixed((first.kl.alignedFraction ?? 0) * 100, 1)}% of the scored ones)` : ''}, fewer because each needs a teacher pass; ` +
       `spam/ham accuracy over ${first?.tasks.classifyExamples ?? options.evalExamples} classify records and chrF over ${first?.tasks.translateExamples ?? options.evalExamples} greedy EN→DE translations.` +
-      (teacherScored ? ` The teacher on the same text: ${fixed(teacherScored.perplexity, 1)} perplexity per teacher token, ${fixed(teacherScored.bitsPerByte, 3)} bits per byte.` : ''),
+      (teacherScored ? ` The teacher on the perplexity documents: ${fixed(teacherScored.perplexity, 1)} perplexity per teacher token, ${fixed(teacherScored.bitsPerByte, 3)} bits per byte.` : ''),
     '',
     table(['row', 'perplexity', 'vs CE', 'bits/byte', 'KL to teacher', 'spam/ham', 'chrF', 'label bytes/token', 'train wall s', 'ms/step'], rows),
     '',
-    `2. Online full-distribution KD: not measured. Online distillation (\`distillOnline\`) keeps what a compression setting keeps; full rows would be fixed k = 32,000 through the same path, i.e. 256 KB of ids and probabilities per position: a labelled part of this slice held in memory would be tens of GB (it holds the whole slice at the default part size, and a smaller part size changes the data order the other rows share), and the teacher relabels every part each epoch. So the "within 3% of row 2" goal is not assessed.`,
+    `2. Online full-distribution KD: not measured. \`distillOnline\` has no full-distribution mode: it keeps what a compression setting keeps. The candidate, fixed k = 32,000 through the same path, holds 32,000 ids and probabilities (256 KB) per position: ${first ? `${((first.labels.stats.tokens * 32000 * 8) / 1e9).toFixed(0)} GB for this slice, which is one part at the default part size` : 'the whole slice as one part at the default part size'} (a smaller part size would change the data order the other rows share), and the teacher labels every part again each epoch. So the "within 3% of row 2" goal is not assessed.`,
   ];
   const labelPasses = new Map<string, { seconds: number; sets: string[] }>();
   for (const result of results) {
@@ -294,6 +301,8 @@ function markdownOf(options: DistillBenchOptions, results: RowResult[], steps: S
         `(median of ${steps.rounds} alternated rounds of fresh ${steps.stepsPerRun}-step runs, first two steps of each left out; CE is objective ce on the slice's own token stream, KD the adaptive labels at α = 0.5; 1-minute load average ${steps.loadAverage.min.toFixed(1)}–${steps.loadAverage.max.toFixed(1)} on 2 cores)`,
     );
   }
+  const skipped = distillRows.filter((row) => !results.some((result) => result.row.id === row.id));
+  if (skipped.length > 0) lines.push('', `Not run in this measurement (left out with \`--distill-rows\`): ${skipped.map((row) => row.title).join('; ')}.`);
   lines.push('', 'Goals:', '', ...goals.map((goal) => `- ${goal}`));
   lines.push('', `The machine was shared with other work throughout (1-minute load average at the end of each row: ${results.map((result) => result.train.loadAverage[0].toFixed(1)).join(', ')}), so wall times and ms/step are inflated and only the step ratio, measured alternated in one window, compares speeds; the rows' quality figures do not depend on the load.`);
   return lines.join('\n');
@@ -319,9 +328,9 @@ export async function benchDistill(options: DistillBenchOptions): Promise<Omit<S
     const runDir = join(options.dir, 'runs', `${row.id}-${shortHash({ ...settingsKey, labels: labels.dir, alpha: row.alpha, tail: row.tail, mapping: row.mapping })}`);
     const trained = await trainRow(options, row, labels, runDir);
     const evaluated = await evaluateRow(options, runDir);
-    results.push({ row, labels, train: trained, scored: evaluated.scored, tasks: evaluated.tasks, evalSeconds: evaluated.seconds });
-    log(`${row.title}: perplexity ${fixed(evaluated.scored.perplexity, 2)}, KL ${fixed(evaluated.scored.klToTeacher, 3)}, ${trained.seconds.toFixed(0)} s`);
-    if (row.id === 'adaptive') steps = await compareSteps(options, slice.path, labels, 3, 8);
+    results.push({ row, labels, train: trained, scored: evaluated.scored, kl: evaluated.kl, tasks: evaluated.tasks, evalSeconds: evaluated.seconds });
+    log(`${row.title}: perplexity ${fixed(evaluated.scored.perplexity, 2)}, KL ${fixed(evaluated.kl.klToTeacher, 3)}, ${trained.seconds.toFixed(0)} s`);
+    if (row.id === 'adaptive') steps = await compareSteps(options, slice.path, labels, 3, 6);
   }
   const teacherPath = join(options.dir, `teacher-eval-${options.evalDocuments}.json`);
   let teacherScored = readJson<EvaluationResult>(teacherPath);
@@ -330,9 +339,9 @@ export async function benchDistill(options: DistillBenchOptions): Promise<Omit<S
     writeFileSync(teacherPath, `${JSON.stringify(teacherScored, null, 2)}\n`);
   }
   const data = {
-    budget: { every: options.every, steps: options.steps, batchSize: options.batchSize, sequenceLength: options.sequenceLength, evalDocuments: options.evalDocuments, evalExamples: options.evalExamples },
+    budget: { every: options.every, steps: options.steps, batchSize: options.batchSize, sequenceLength: options.sequenceLength, evalDocuments: options.evalDocuments, evalKlDocuments: options.evalKlDocuments, evalExamples: options.evalExamples },
     student,
-    rows: results.map((result) => ({ id: result.row.id, title: result.row.title, alpha: result.row.alpha, tail: result.row.tail, mapping: result.row.mapping, labels: { name: result.labels.name, ...result.labels.stats, labelSeconds: result.labels.seconds }, train: result.train, eval: { ...result.scored, spamAccuracy: result.tasks.spamAccuracy, chrF: result.tasks.chrF, classifyExamples: result.tasks.classifyExamples, translateExamples: result.tasks.translateExamples }, evalSeconds: result.evalSeconds })),
+    rows: results.map((result) => ({ id: result.row.id, title: result.row.title, alpha: result.row.alpha, tail: result.row.tail, mapping: result.row.mapping, labels: { name: result.labels.name, ...result.labels.stats, labelSeconds: result.labels.seconds }, train: result.train, eval: { ...result.scored, klToTeacher: result.kl.klToTeacher, klPositions: result.kl.klPositions, alignedFraction: result.kl.alignedFraction, mappedMass: result.kl.mappedMass, spamAccuracy: result.tasks.spamAccuracy, chrF: result.tasks.chrF, classifyExamples: result.tasks.classifyExamples, translateExamples: result.tasks.translateExamples }, evalSeconds: result.evalSeconds })),
     onlineFull: null,
     steps: steps ?? null,
     teacher: teacherScored,

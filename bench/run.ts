@@ -21,17 +21,18 @@ const { values } = parseArgs({
     only: { type: 'string' },
     // The distillation-quality budget: every n-th training record, optimizer steps, eval sizes.
     'distill-every': { type: 'string', default: '60' },
-    'distill-steps': { type: 'string', default: '96' },
-    'distill-eval-documents': { type: 'string', default: '6' },
+    'distill-steps': { type: 'string', default: '80' },
+    'distill-eval-documents': { type: 'string', default: '4' },
+    'distill-eval-kl-documents': { type: 'string', default: '1' },
     'distill-eval-examples': { type: 'string', default: '60' },
     'distill-rows': { type: 'string' },
   },
 });
-const distillFlags = (['distill-every', 'distill-steps', 'distill-eval-documents', 'distill-eval-examples', 'distill-rows'] as const)
+const distillFlags = (['distill-every', 'distill-steps', 'distill-eval-documents', 'distill-eval-kl-documents', 'distill-eval-examples', 'distill-rows'] as const)
   .filter((flag) => values[flag] !== undefined)
   .map((flag) => ` --${flag} ${values[flag]}`)
   .join('');
-const count = (flag: 'distill-every' | 'distill-steps' | 'distill-eval-documents' | 'distill-eval-examples'): number => {
+const count = (flag: 'distill-every' | 'distill-steps' | 'distill-eval-documents' | 'distill-eval-kl-documents' | 'distill-eval-examples'): number => {
   const value = Number(values[flag]);
   if (!Number.isInteger(value) || value < 1) throw new Error(`--${flag} must be a positive integer; got ${values[flag]}`);
   return value;
@@ -63,6 +64,7 @@ const sections: Record<string, Section> = {
       batchSize: 8,
       sequenceLength: 128,
       evalDocuments: count('distill-eval-documents'),
+      evalKlDocuments: count('distill-eval-kl-documents'),
       evalExamples: count('distill-eval-examples'),
       rows: values['distill-rows']?.split(','),
     }),
