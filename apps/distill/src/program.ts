@@ -12,6 +12,7 @@ export interface SubcommandEntry {
 
 export const subcommands: SubcommandEntry[] = [
   { name: 'label', summary: 'Run an ONNX teacher over a corpus and store its compressed distributions as Parquet', load: async () => (await import('./commands/label.js')).labelCommand() },
+  { name: 'merge', summary: 'Verify the shards of a sharded kd label run and merge them into one dataset', load: async () => (await import('./commands/merge.js')).mergeCommand() },
   { name: 'inspect', summary: 'Show what a labelled dataset holds; --verify checks every part', load: async () => (await import('./commands/inspect.js')).inspectCommand() },
   { name: 'align', summary: "Map the teacher's tokens onto the student's vocabulary and report the coverage", load: async () => (await import('./commands/align.js')).alignCommand() },
   { name: 'train', summary: 'Train a Llama-style student on a corpus and write checkpoints (resumable)', load: async () => (await import('./commands/train.js')).trainCommand() },

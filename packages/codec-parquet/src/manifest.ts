@@ -1,5 +1,6 @@
 // manifest.json: the self-description of a labelled dataset (who labelled it, how, which parts
 // hold which documents, their checksums) and its validation when read back from disk.
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -31,6 +32,7 @@ export interface ManifestHeader {
 }
 
 export interface ManifestPart {
+  /** The part's file, relative to the dataset folder (in a merged dataset: `member/part-NNNNN.parquet`). */
   file: string;
   /** Corpus indices of the first and last document in the part. */
   documents: [number, number];
@@ -59,6 +61,18 @@ export interface Manifest extends ManifestHeader {
   totals: { parts: number; documents: number; tokens: number; rows: number; bytes: number };
   /** True once the writer was closed; a killed run leaves false. */
   complete: boolean;
+  /**
+   * A merged dataset (see `mergeDatasets`): the member datasets, each a subfolder with its own
+   * manifest, whose parts this manifest lists in place. Absent for a dataset a writer wrote.
+   */
+  members?: ManifestMember[];
+}
+
+export interface ManifestMember {
+  /** Subfolder of the merged dataset's folder. */
+  folder: string;
+  /** `manifestDigest` of the member's manifest as merged: a member changed since is noticed. */
+  manifestSha256: string;
 }
 
 const count = z.number().int().nonnegative();
@@ -88,7 +102,8 @@ export const headerSchema = z.object({
 });
 
 const partSchema = z.object({
-  file: z.string().regex(/^part-\d{5,}\.parquet$/),
+  // A member folder name never starts with a dot, so no path leaves the dataset folder.
+  file: z.string().regex(/^(?:[\w-][\w.-]*\/)?part-\d{5,}\.parquet$/),
   documents: z.tuple([count, count]),
   documentCount: count,
   tokens: count,
@@ -109,6 +124,7 @@ const manifestSchema = headerSchema.extend({
   parts: z.array(partSchema),
   totals: z.object({ parts: count, documents: count, tokens: count, rows: count, bytes: count }),
   complete: z.boolean(),
+  members: z.array(z.object({ folder: z.string().regex(/^[\w-][\w.-]*$/), manifestSha256: sha256 })).optional(),
 });
 
 /** Validates a header handed to the writer (E_INPUT on a bad one). */
@@ -198,4 +214,14 @@ export async function readManifest(dir: string): Promise<Manifest> {
 export async function writeManifest(dir: string, manifest: Manifest): Promise<void> {
   const text = `${JSON.stringify(manifest, null, 2)}\n`;
   await writeFileAtomic(join(dir, manifestFile), new TextEncoder().encode(text));
+}
+
+/** sha256 of a manifest's content as JSON with keys sorted: the same for the same content, however the file orders its keys. */
+export function manifestDigest(manifest: Manifest): string {
+  const sorted = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(sorted);
+    if (typeof value !== 'object' || value === null) return value;
+    return Object.fromEntries(Object.keys(value).sort().map((key) => [key, sorted((value as Record<string, unknown>)[key])]));
+  };
+  return createHash('sha256').update(JSON.stringify(sorted(manifest))).digest('hex');
 }

@@ -6,7 +6,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CodecError, type CodecErrorCode } from './errors.js';
 import { readBytes, sha256Hex } from './files.js';
-import { headerFingerprint, type Manifest, type ManifestPart, readManifest, totalsOf } from './manifest.js';
+import { headerFingerprint, type Manifest, manifestDigest, type ManifestPart, readManifest, totalsOf } from './manifest.js';
 import { readPartSummary } from './part-schema.js';
 import { partPattern } from './writer.js';
 
@@ -90,15 +90,25 @@ function datasetProblems(manifest: Manifest, unlisted: string[]): VerifyProblem[
       problems.push({ code: 'E_MANIFEST', problem: `manifest totals.${name} is ${manifest.totals[name]}, its parts add up to ${totals[name]}` });
     }
   }
-  let previous = -1;
-  manifest.parts.forEach((part, i) => {
-    const expected = `part-${String(i).padStart(5, '0')}.parquet`;
-    if (part.file !== expected) problems.push({ code: 'E_MANIFEST', problem: `manifest lists ${part.file} where ${expected} belongs` });
-    if (part.documents[0] <= previous || part.documents[1] < part.documents[0]) {
-      problems.push({ code: 'E_MANIFEST', problem: `${part.file}: documents ${part.documents[0]}…${part.documents[1]} do not follow document ${previous}` });
+  // Each folder's parts (the dataset's own, or each member's in a merged dataset) are numbered
+  // from part-00000 and hold increasing documents.
+  const byFolder = new Map<string, { count: number; previous: number }>();
+  const members = new Set((manifest.members ?? []).map((member) => member.folder));
+  for (const part of manifest.parts) {
+    const slash = part.file.lastIndexOf('/');
+    const folder = slash < 0 ? '' : part.file.slice(0, slash);
+    if (manifest.members ? !members.has(folder) : folder !== '') {
+      problems.push({ code: 'E_MANIFEST', problem: `manifest lists ${part.file}, outside ${manifest.members ? 'its members' : 'the dataset folder'}` });
     }
-    previous = part.documents[1];
-  });
+    const state = byFolder.get(folder) ?? { count: 0, previous: -1 };
+    byFolder.set(folder, state);
+    const expected = `${folder === '' ? '' : `${folder}/`}part-${String(state.count++).padStart(5, '0')}.parquet`;
+    if (part.file !== expected) problems.push({ code: 'E_MANIFEST', problem: `manifest lists ${part.file} where ${expected} belongs` });
+    if (part.documents[0] <= state.previous || part.documents[1] < part.documents[0]) {
+      problems.push({ code: 'E_MANIFEST', problem: `${part.file}: documents ${part.documents[0]}…${part.documents[1]} do not follow document ${state.previous}` });
+    }
+    state.previous = part.documents[1];
+  }
   if (unlisted.length > 0) {
     problems.push({
       code: 'E_MANIFEST',
@@ -127,7 +137,59 @@ export async function verifyDataset(dir: string): Promise<VerifyReport> {
     }
   }
   const listed = new Set(manifest.parts.map((part) => part.file));
-  const unlisted = (await readdir(dir)).filter((entry) => partPattern.test(entry) && !listed.has(entry)).sort();
+  const folders = manifest.members ? manifest.members.map((member) => member.folder) : [''];
+  const unlisted: string[] = [];
+  for (const folder of folders) {
+    const prefix = folder === '' ? '' : `${folder}/`;
+    let entries: string[] = [];
+    try {
+      entries = await readdir(join(dir, folder));
+    } catch {
+      // A missing member folder shows as its missing parts.
+    }
+    for (const entry of entries) if (partPattern.test(entry) && !listed.has(prefix + entry)) unlisted.push(prefix + entry);
+  }
+  unlisted.sort();
   const problems = datasetProblems(manifest, unlisted);
+  if (manifest.members) problems.push(...(await memberProblems(dir, manifest)));
   return { ok: parts.every((part) => part.ok) && problems.length === 0, complete: manifest.complete, parts, unlisted, problems };
+}
+
+/** A merged dataset's own checks: its members' manifests are the ones merged, and no document is in two members. */
+async function memberProblems(dir: string, manifest: Manifest): Promise<VerifyProblem[]> {
+  const problems: VerifyProblem[] = [];
+  for (const member of manifest.members ?? []) {
+    let found: string;
+    try {
+      found = manifestDigest(await readManifest(join(dir, member.folder)));
+    } catch (error) {
+      problems.push({ code: 'E_MANIFEST', problem: `member ${member.folder}: ${(error as Error).message}` });
+      continue;
+    }
+    if (found !== member.manifestSha256) {
+      problems.push({ code: 'E_MANIFEST', problem: `member ${member.folder}: its manifest.json changed since the merge (it was labelled again?); merge the dataset again` });
+    }
+  }
+  const duplicate = await firstDuplicateDocument(dir, manifest.parts);
+  if (duplicate) problems.push({ code: 'E_MANIFEST', problem: `document ${duplicate.index} is stored twice: in ${duplicate.files[0]} and in ${duplicate.files[1]}` });
+  return problems;
+}
+
+/** The first corpus index that two parts both hold, read from the parts' own document lists. */
+export async function firstDuplicateDocument(dir: string, parts: readonly ManifestPart[]): Promise<{ index: number; files: [string, string] } | undefined> {
+  const holder = new Map<number, number>();
+  for (const [p, part] of parts.entries()) {
+    let indices: readonly number[];
+    try {
+      indices = readPartSummary(await readBytes(join(dir, part.file)), part.file).documents.index;
+    } catch {
+      continue; // reported by the part checks
+    }
+    for (const index of indices) {
+      const earlier = holder.get(index);
+      if (earlier !== undefined) return { index, files: [parts[earlier]!.file, part.file] };
+      holder.set(index, p);
+    }
+  }
+  return undefined;
 }

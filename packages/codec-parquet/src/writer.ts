@@ -79,6 +79,9 @@ export async function openDatasetWriter(dir: string, header: ManifestHeader, opt
   let dropped: string[] = [];
   if (options.resume && hasManifest) {
     manifest = await readManifest(dir);
+    if (manifest.members) {
+      throw new CodecError('E_EXISTS', `cannot resume ${dir}: it is a merged dataset of ${manifest.members.length} members, not one writer's; write into a member folder or a new folder`);
+    }
     const quantization = options.quantization ?? manifest.quantization;
     const differences = headerDifferences(manifest, checkedHeader, quantization);
     if (differences.length > 0) {

@@ -13,19 +13,19 @@ export const haveShared = existsSync(`${teacherDir}/model.onnx`);
 const cliSource = `${repoRoot}apps/distill/src/cli.ts`;
 
 /** Starts `kd ...args` from source; tsx resolves @kd/* to the packages' src through tsconfig paths. */
-export function startKd(args: string[]): ChildProcess {
-  return spawnFromSource([cliSource, ...args]);
+export function startKd(args: string[], env: Record<string, string> = {}): ChildProcess {
+  return spawnFromSource([cliSource, ...args], env);
 }
 
 /** Starts `kd ...args` so that it kills itself with SIGKILL after its `updates`-th progress update (for kd label: documents written). */
-export function startKdKilledAfter(updates: number, args: string[]): ChildProcess {
-  return spawnFromSource([fileURLToPath(new URL('./label-child.ts', import.meta.url)), String(updates), ...args]);
+export function startKdKilledAfter(updates: number, args: string[], env: Record<string, string> = {}): ChildProcess {
+  return spawnFromSource([fileURLToPath(new URL('./label-child.ts', import.meta.url)), String(updates), ...args], env);
 }
 
-function spawnFromSource(args: string[]): ChildProcess {
+function spawnFromSource(args: string[], env: Record<string, string> = {}): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', ...args], {
     cwd: repoRoot,
-    env: { ...process.env, TSX_TSCONFIG_PATH: `${repoRoot}apps/distill/tsconfig.json`, FORCE_COLOR: '0' },
+    env: { ...process.env, ...env, TSX_TSCONFIG_PATH: `${repoRoot}apps/distill/tsconfig.json`, FORCE_COLOR: '0' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 }
@@ -48,6 +48,6 @@ export function collect(child: ChildProcess): Promise<KdResult> {
   });
 }
 
-export function kd(args: string[]): Promise<KdResult> {
-  return collect(startKd(args));
+export function kd(args: string[], env: Record<string, string> = {}): Promise<KdResult> {
+  return collect(startKd(args, env));
 }

@@ -10,7 +10,13 @@ export type PipelineErrorCode =
   /** The student folder holds neither an exported model nor a training checkpoint. */
   | 'E_STUDENT'
   /** A dataset folder was labelled from another corpus or with other settings than this run's. */
-  | 'E_RESUME_MISMATCH';
+  | 'E_RESUME_MISMATCH'
+  /** A shard of a sharded labelling run is not under the root being merged. */
+  | 'E_SHARD_MISSING'
+  /** Two shard folders hold the same shard. */
+  | 'E_SHARD_DUPLICATE'
+  /** Shards that do not belong together: other split, corpus or settings, or a folder that is no shard. */
+  | 'E_SHARD_MISMATCH';
 
 export class PipelineError extends Error {
   readonly code: PipelineErrorCode;

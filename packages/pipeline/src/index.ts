@@ -13,5 +13,7 @@ export { evaluateOptionsSchema } from './evaluate-options.js';
 export type { EvaluateOptions, EvaluateOptionsInput } from './evaluate-options.js';
 export { lossChart, renderReport, writeReport } from './report.js';
 export type { ReportInput, ReportLabels } from './report.js';
+export { mergeShards, type MergeSummary } from './merge-shards.js';
+export { parseShard, shardFolderName, shardOfKey, shardIndexVariables, type Shard } from './shard.js';
 export { PipelineError } from './errors.js';
 export type { PipelineErrorCode } from './errors.js';

@@ -2,7 +2,7 @@
 // distributions go to a resumable Parquet dataset. This owns what every caller (the CLI,
 // benchmarks, a script) would otherwise repeat: the manifest header from the teacher, skipping
 // what a killed run already stored, counting, progress and the summary.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { datasetStats, openDataset, openDatasetWriter, type DatasetStats, type ManifestPart } from '@kd/codec-parquet';
 import { validateSpec } from '@kd/compress';
@@ -11,10 +11,13 @@ import { readCorpus, type CorpusDocument } from '@kd/text';
 import { PipelineError } from './errors.js';
 import { describeOptionsIssue } from './issues.js';
 import { labelOptionsSchema, type LabelOptions, type LabelOptionsInput } from './label-options.js';
-import { checkStoredDocuments, corpusFileList, labelSource, resumeRefusal, sourceDifferences, type CorpusSelection, type LabelSource } from './resume-contract.js';
+import { checkStoredDocuments, corpusFileList, labelSource, resumeRefusal, sourceDifferences, type CorpusSelection, type LabelSource, type StoredCheck } from './resume-contract.js';
+import { parseShard, shardFolderName, shardKeys, shardOfKey, type Shard } from './shard.js';
 
 export interface LabelStart {
+  /** The dataset folder written: `out`, or with a shard its folder under `out`. */
   out: string;
+  shard?: Shard;
   /** Documents of the corpus (after the task filter and limit). */
   totalDocuments: number;
   /** Documents an earlier run already stored (0 for a new dataset). */
@@ -41,7 +44,9 @@ export interface LabelHooks {
 }
 
 export interface LabelSummary extends DatasetStats {
+  /** The dataset folder written: `out`, or with a shard its folder under `out`. */
   out: string;
+  shard?: Shard;
   /** Documents an earlier run had stored; this run labelled the rest. */
   resumedDocuments: number;
   /** Tokens labelled by this run. */
@@ -57,11 +62,19 @@ function parseLabelOptions(input: LabelOptionsInput): LabelOptions {
 }
 
 /** The parts a dataset folder already lists, after checking that this run may continue them. */
-async function checkResume(out: string, source: LabelSource, selection: CorpusSelection): Promise<{ parts: readonly ManifestPart[]; total: number; stored: number }> {
+async function checkResume(out: string, source: LabelSource, selection: CorpusSelection): Promise<{ parts: readonly ManifestPart[]; total: number; stored: number; selection?: StoredCheck['selection'] }> {
   let parts: readonly ManifestPart[] = [];
+  let stored: Record<string, unknown> | undefined;
   if (existsSync(join(out, 'manifest.json'))) {
     const { manifest } = await openDataset(out, { allowIncomplete: true, verify: false });
+    if (manifest.members) {
+      throw new PipelineError(
+        'E_RESUME_MISMATCH',
+        `${out} is a merged dataset of ${manifest.members.length} shards, not one labelling run; label a shard with \`shard\` under it, or label into a new \`out\` folder`,
+      );
+    }
     parts = manifest.parts;
+    stored = manifest.source;
     if (parts.length > 0) {
       const differences = sourceDifferences(manifest.source, source);
       if (differences.length > 0) throw resumeRefusal(out, differences);
@@ -69,7 +82,28 @@ async function checkResume(out: string, source: LabelSource, selection: CorpusSe
   }
   const check = await checkStoredDocuments(selection, parts);
   if (check.mismatch) throw resumeRefusal(out, [`from another corpus: ${check.mismatch.part.file} does not match this \`corpus\` (${check.mismatch.reason})`]);
-  return { parts, total: check.total, stored: check.stored };
+  const before = (stored as Partial<LabelSource> | undefined)?.selection;
+  if (before && check.selection && (before.documents !== check.selection.documents || before.documentsSha256 !== check.selection.documentsSha256)) {
+    // Every shard took its share of one selection; a shard resumed on another would not add up with the rest.
+    throw resumeRefusal(out, [
+      `from a corpus selection of ${before.documents} documents with other content (this \`corpus\`, \`tasks\` and \`limit\` select ${check.selection.documents}); all shards of a dataset must label the same corpus`,
+    ]);
+  }
+  return { parts, total: check.total, stored: check.stored, ...(check.selection ? { selection: check.selection } : {}) };
+}
+
+/** Refuses to put shard folders into a folder that is a dataset of its own. */
+function checkShardRoot(root: string): void {
+  if (!existsSync(join(root, 'manifest.json'))) return;
+  let manifest: { members?: unknown };
+  try {
+    manifest = JSON.parse(readFileSync(join(root, 'manifest.json'), 'utf8')) as { members?: unknown };
+  } catch {
+    manifest = {};
+  }
+  if (!manifest.members) {
+    throw new PipelineError('E_OPTIONS', `\`out\` ${root} is a dataset of its own (it has a manifest.json); with \`shard\`, \`out\` is the root folder that holds the shards' folders: choose another one`);
+  }
 }
 
 /**
@@ -85,11 +119,17 @@ export async function labelCorpus(input: LabelOptionsInput, hooks: LabelHooks = 
     throw new PipelineError('E_CORPUS', `\`corpus\` ${options.corpus} does not exist; pass a .jsonl or .txt file or a folder of them`);
   }
   const spec = options.compression;
-  const selection: CorpusSelection = { corpus: options.corpus, tasks: options.tasks, limit: options.limit };
+  const shard = options.shard === undefined ? undefined : parseShard(options.shard);
+  const key = shard ? await shardKeys(options.corpus) : undefined;
+  const inShard = shard && key ? (document: CorpusDocument) => shardOfKey(key(document.id), shard.count) === shard.index : () => true;
+  if (shard) checkShardRoot(options.out);
+  const out = shard ? join(options.out, shardFolderName(shard)) : options.out;
+  const selection: CorpusSelection = { corpus: options.corpus, tasks: options.tasks, limit: options.limit, ...(shard && key ? { shard: { shard, key } } : {}) };
   const corpusOptions = { limit: options.limit, tasks: options.tasks };
-  const source = labelSource(await corpusFileList(options.corpus), options);
+  const source: LabelSource = labelSource(await corpusFileList(options.corpus), options, shard);
   // Checked before the writer opens the folder, which marks a complete dataset as in progress.
-  const before = await checkResume(options.out, source, selection);
+  const before = await checkResume(out, source, selection);
+  if (before.selection) source.selection = { ...before.selection, shardDocuments: before.total };
   const teacher = await loadTeacher(teacherDir, {
     temperature: options.temperature,
     topK: spec.mode === 'fixed' ? spec.k : spec.mode === 'sampled' ? 1 : spec.kMax,
@@ -98,7 +138,7 @@ export async function labelCorpus(input: LabelOptionsInput, hooks: LabelHooks = 
   try {
     validateSpec(spec, teacher.vocabSize);
     const writer = await openDatasetWriter(
-      options.out,
+      out,
       {
         teacher: { id: basename(teacherDir), sha256: teacher.modelSha256 },
         tokenizer: { sha256: teacher.tokenizerSha256 },
@@ -115,15 +155,15 @@ export async function labelCorpus(input: LabelOptionsInput, hooks: LabelHooks = 
     const listedUpTo = before.parts.length > 0 ? before.parts.at(-1)!.documents[1] + 1 : 0;
     if (resumeFrom !== listedUpTo) {
       // The writer adopted a part a killed run had written but not yet listed: check it too.
-      const { manifest } = await openDataset(options.out, { allowIncomplete: true, verify: false });
+      const { manifest } = await openDataset(out, { allowIncomplete: true, verify: false });
       const check = await checkStoredDocuments(selection, manifest.parts);
-      if (check.mismatch) throw resumeRefusal(options.out, [`from another corpus: ${check.mismatch.part.file} does not match this \`corpus\` (${check.mismatch.reason})`]);
+      if (check.mismatch) throw resumeRefusal(out, [`from another corpus: ${check.mismatch.part.file} does not match this \`corpus\` (${check.mismatch.reason})`]);
       ({ total: totalDocuments, stored: storedDocuments } = check);
     }
-    hooks.onStart?.({ out: options.out, totalDocuments, storedDocuments, relabelled: writer.relabelled });
+    hooks.onStart?.({ out, ...(shard ? { shard } : {}), totalDocuments, storedDocuments, relabelled: writer.relabelled });
     const pending = async function* (): AsyncGenerator<CorpusDocument> {
       for await (const document of readCorpus(options.corpus, corpusOptions)) {
-        if (document.index >= resumeFrom) yield document;
+        if (document.index >= resumeFrom && inShard(document)) yield document;
       }
     };
     let documents = storedDocuments;
@@ -138,8 +178,8 @@ export async function labelCorpus(input: LabelOptionsInput, hooks: LabelHooks = 
     }
     await writer.close();
     const seconds = (performance.now() - started) / 1000;
-    const stats = await datasetStats(options.out);
-    return { out: options.out, resumedDocuments: storedDocuments, labelledTokens: tokens, seconds, tokensPerSecond: tokens / Math.max(seconds, 1e-9), ...stats };
+    const stats = await datasetStats(out);
+    return { out, ...(shard ? { shard } : {}), resumedDocuments: storedDocuments, labelledTokens: tokens, seconds, tokensPerSecond: tokens / Math.max(seconds, 1e-9), ...stats };
   } finally {
     await teacher.close();
   }

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { quantizationSchemes, type QuantizationScheme } from '@kd/codec-parquet';
 import { compressionSpecSchema } from '@kd/compress';
 import { corpusTasks, type CorpusTask } from '@kd/text';
+import { shardPattern } from './shard.js';
 
 export const labelOptionsSchema = z
   .object({
@@ -25,6 +26,11 @@ export const labelOptionsSchema = z
       .optional()
       .describe("probability quantization (default: u8-log, or the dataset's own on resume)"),
     threads: z.number().int().min(1).default(2).describe('onnxruntime intra-op threads'),
+    shard: z
+      .string()
+      .regex(shardPattern, 'must read I/N or /N')
+      .optional()
+      .describe('label only shard I of N (from 0) into out/shard-IIII-of-NNNN, documents assigned by a hash of their id; /N takes I from JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID'),
   })
   .strict();
 

@@ -5,21 +5,30 @@
 // windowings in one "complete" dataset.
 import { createHash } from 'node:crypto';
 import { relative } from 'node:path';
-import { DocumentsHasher, type ManifestPart } from '@kd/codec-parquet';
+import { documentSha256, DocumentsHasher, type ManifestPart } from '@kd/codec-parquet';
 import { corpusFiles, readCorpus, type CorpusTask } from '@kd/text';
 import { PipelineError } from './errors.js';
+import { shardOfKey, type Shard } from './shard.js';
 
 /** What a labelling run records in the manifest (`source`) and compares on resume. */
 export interface LabelSource {
   corpus: { files: number; filesSha256: string };
   /** The settings that change rows, as given (`null`: not given, the default). */
-  settings: { tasks: CorpusTask[] | null; limit: number | null; window: number | null; stride: number | null };
+  settings: { tasks: CorpusTask[] | null; limit: number | null; window: number | null; stride: number | null; shard?: Shard };
+  /**
+   * A sharded run's view of the whole corpus selection (every shard's documents): their count and
+   * content hash, and how many of them fall in this shard. `mergeShards` checks that all shards
+   * saw the same selection and together hold all of it.
+   */
+  selection?: { documents: number; documentsSha256: string; shardDocuments: number };
 }
 
 export interface CorpusSelection {
   corpus: string;
   tasks?: CorpusTask[];
   limit?: number;
+  /** Only the documents of this shard are stored (and counted as the total). */
+  shard?: { shard: Shard; key: (id: string) => string };
 }
 
 /** The corpus file list (paths relative to the corpus folder; empty for a single file), hashed. */
@@ -28,20 +37,26 @@ export async function corpusFileList(corpus: string): Promise<LabelSource['corpu
   return { files: files.length, filesSha256: createHash('sha256').update(files.join('\n')).digest('hex') };
 }
 
-export function labelSource(corpus: LabelSource['corpus'], options: { tasks?: CorpusTask[]; limit?: number; window?: number; stride?: number }): LabelSource {
+export function labelSource(corpus: LabelSource['corpus'], options: { tasks?: CorpusTask[]; limit?: number; window?: number; stride?: number }, shard?: Shard): LabelSource {
   return {
     corpus,
-    settings: { tasks: options.tasks ?? null, limit: options.limit ?? null, window: options.window ?? null, stride: options.stride ?? null },
+    settings: { tasks: options.tasks ?? null, limit: options.limit ?? null, window: options.window ?? null, stride: options.stride ?? null, ...(shard ? { shard } : {}) },
   };
 }
 
-const shown = (value: unknown, unset: string) => (value === null || value === undefined ? unset : Array.isArray(value) ? value.join(' ') : String(value));
+const shown = (value: unknown, unset: string) => {
+  if (value === null || value === undefined) return unset;
+  if (Array.isArray(value)) return value.join(' ');
+  if (typeof value === 'object' && 'index' in value && 'count' in value) return `${value.index}/${value.count}`;
+  return String(value);
+};
 
 const unsetMeaning: Record<keyof LabelSource['settings'], string> = {
   tasks: 'all tasks',
   limit: 'no limit',
   window: 'the default window',
   stride: 'the default stride',
+  shard: 'no shard',
 };
 
 /** Setting by setting, how this run differs from the one that wrote the dataset. */
@@ -49,9 +64,10 @@ export function sourceDifferences(stored: Record<string, unknown> | undefined, c
   if (!stored) return ['by a version of kd that recorded no corpus fingerprint, so its documents cannot be checked against this corpus'];
   const differences: string[] = [];
   const storedSettings = (stored.settings ?? {}) as Record<string, unknown>;
-  for (const key of Object.keys(current.settings) as (keyof LabelSource['settings'])[]) {
+  const keys = new Set([...Object.keys(current.settings), ...Object.keys(storedSettings).filter((key) => key in unsetMeaning)]);
+  for (const key of keys as Set<keyof LabelSource['settings']>) {
     const then = storedSettings[key] ?? null;
-    const now = current.settings[key];
+    const now = current.settings[key] ?? null;
     if (JSON.stringify(then) !== JSON.stringify(now)) {
       differences.push(`with \`${key}\` ${shown(then, unsetMeaning[key])} (this run: ${shown(now, unsetMeaning[key])})`);
     }
@@ -72,6 +88,8 @@ export interface StoredCheck {
   stored: number;
   /** The first part whose documents are not this corpus's, if any. */
   mismatch?: { part: ManifestPart; reason: string };
+  /** With a shard: the whole selection, every shard's documents (see LabelSource.selection). */
+  selection?: { documents: number; documentsSha256: string };
 }
 
 /**
@@ -85,6 +103,10 @@ export async function checkStoredDocuments(selection: CorpusSelection, parts: re
   let partIndex = 0;
   let hasher = new DocumentsHasher();
   let mismatch: StoredCheck['mismatch'];
+  const sharded = selection.shard;
+  // The whole selection, each document with the key its shard was chosen by: shards of one run agree on it.
+  const whole = sharded ? createHash('sha256') : undefined;
+  let selected = 0;
   const closePart = () => {
     const part = parts[partIndex]!;
     if (!mismatch) {
@@ -98,6 +120,12 @@ export async function checkStoredDocuments(selection: CorpusSelection, parts: re
     hasher = new DocumentsHasher();
   };
   for await (const document of readCorpus(selection.corpus, { tasks: selection.tasks, limit: selection.limit })) {
+    if (sharded) {
+      const key = sharded.key(document.id);
+      whole!.update(`${documentSha256(document)} ${JSON.stringify(key)}\n`);
+      selected++;
+      if (shardOfKey(key, sharded.shard.count) !== sharded.shard.index) continue;
+    }
     total++;
     if (document.index >= resumeFrom) continue;
     stored++;
@@ -105,7 +133,12 @@ export async function checkStoredDocuments(selection: CorpusSelection, parts: re
     hasher.add(document);
   }
   while (partIndex < parts.length) closePart();
-  return { total, stored, ...(mismatch ? { mismatch } : {}) };
+  return {
+    total,
+    stored,
+    ...(mismatch ? { mismatch } : {}),
+    ...(whole ? { selection: { documents: selected, documentsSha256: whole.digest('hex') } } : {}),
+  };
 }
 
 /** The refusal of a resume, saying what differs and what to do. */
