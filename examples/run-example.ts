@@ -1,24 +1,23 @@
-// The built-in example, end to end on what this repository holds: the example teacher
-// (examples/teacher, trained and exported by kd) labels a corpus slice, a student with a
-// different, smaller tokenizer (examples/student-tokenizer) distills from those labels, a
-// cross-entropy-only twin trains on the same text with the same budget, both are exported and
-// measured on held-out text, and the distilled student writes a line. Every step is a `kd`
-// command, printed before it runs, so the example doubles as a tour of the command line.
+// The built-in example, end to end on what this repository holds: `kd run --config
+// examples/run.json` has the example teacher (examples/teacher, trained and exported by kd) label
+// a corpus slice, aligns its vocabulary with a student's different, smaller tokenizer
+// (examples/student-tokenizer), distills the student from the labels, exports and evaluates it
+// and writes out/example/report.html; a cross-entropy-only twin trains on the same text with the
+// same budget (`kd train` with the run's train options), and both are measured by `kd eval` on
+// the same held-out text. Every step is a `kd` command, printed before it runs, so the example
+// doubles as a tour of the command line.
 //
-//   pnpm example                 # outputs under out/example/ (a rerun resumes or reuses each step)
+//   pnpm example                 # outputs under out/example/ (a rerun skips or resumes each step)
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadModel } from '../packages/infer/src/index.js';
-import { readCorpus } from '../packages/text/src/index.js';
+import type { EvaluationResult } from '../packages/pipeline/src/index.js';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 const out = join(repoRoot, 'out/example');
-const teacher = join(repoRoot, 'examples/teacher');
-const studentTokenizer = join(repoRoot, 'examples/student-tokenizer/tokenizer.json');
-const trainCorpus = join(repoRoot, 'examples/corpus/train.jsonl');
-const devCorpus = join(repoRoot, 'examples/corpus/dev.jsonl');
+const runConfig = join(repoRoot, 'examples/run.json');
 const cli = join(repoRoot, 'apps/distill/src/cli.ts');
 
 /** Runs `kd …args` from source, showing the command and its output; stops the example on failure. */
@@ -37,82 +36,62 @@ function kd(args: string[], { capture = false } = {}): string {
   return capture ? result.stdout : '';
 }
 
-const student = { hiddenSize: 128, layers: 2, heads: 4 };
-const budget = { steps: 150, batchSize: 8, sequenceLength: 128, seed: 0 };
-const trainFlags = [
-  '--student-tokenizer', studentTokenizer,
-  '--hidden-size', String(student.hiddenSize), '--layers', String(student.layers), '--heads', String(student.heads),
-  '--steps', String(budget.steps), '--batch-size', String(budget.batchSize), '--sequence-length', String(budget.sequenceLength),
-  '--seed', String(budget.seed), '--warmup-steps', '15', '--checkpoint-every', String(budget.steps),
-];
-
-/** Trains into `dir` unless a finished run is there; a stopped run resumes. */
-function trainOnce(dir: string, extra: string[]): void {
-  const finished = join(dir, 'checkpoint', 'state.json');
-  if (existsSync(finished) && (JSON.parse(readFileSync(finished, 'utf8')) as { step?: number }).step === budget.steps) {
-    process.stdout.write(`\n(${dir.replace(repoRoot, '')} already trained for ${budget.steps} steps)\n`);
-    return;
-  }
-  kd(['train', ...extra, ...trainFlags, '--out', dir, ...(existsSync(join(dir, 'checkpoint')) ? ['--resume'] : [])]);
+interface RunConfig {
+  label: { teacher: string; corpus: string };
+  train: { out: string; steps: number; batchSize: number; sequenceLength: number; seed: number } & Record<string, unknown>;
+  eval: { corpus: string; limit?: number; maxNewTokens?: number };
+}
+interface RunSummary {
+  labels: { tokens: number; bytes: number; bytesPerToken: number; vocabSize: number; meanKept: number; meanTailMass: number };
+  eval: EvaluationResult;
+  report: string;
 }
 
-function exportOnce(run: string, dir: string): void {
-  kd(['export', '--checkpoint', run, '--out', dir, ...(existsSync(dir) ? ['--overwrite'] : [])]);
+process.stdout.write('kd example: kd run (label → align → distill → export → eval → report), a CE twin, generate\n');
+const config = JSON.parse(readFileSync(runConfig, 'utf8')) as RunConfig;
+const summary = JSON.parse(kd(['run', '--config', runConfig, '--json'], { capture: true })) as RunSummary;
+
+// The twin: the run's own train options, on the labelled text with cross-entropy only.
+const twinRun = join(out, 'student-ce');
+const twinConfig = join(out, 'twin.json');
+mkdirSync(out, { recursive: true });
+const { labels: _labels, teacherTokenizer: _teacherTokenizer, ...trainOptions } = config.train;
+writeFileSync(twinConfig, `${JSON.stringify({ ...trainOptions, objective: 'ce', corpus: config.label.corpus, out: 'out/example/student-ce' }, null, 2)}\n`);
+const finished = join(twinRun, 'checkpoint', 'state.json');
+if (existsSync(finished) && (JSON.parse(readFileSync(finished, 'utf8')) as { step?: number }).step === config.train.steps) {
+  process.stdout.write(`\n(out/example/student-ce already trained for ${config.train.steps} steps)\n`);
+} else {
+  kd(['train', '--config', twinConfig, ...(existsSync(join(twinRun, 'checkpoint')) ? ['--resume'] : [])]);
 }
+const twinExport = join(out, 'export-ce');
+kd(['export', '--checkpoint', twinRun, '--out', twinExport, ...(existsSync(twinExport) ? ['--overwrite'] : [])]);
+const evalFlags = ['--corpus', config.eval.corpus, ...(config.eval.limit ? ['--limit', String(config.eval.limit)] : []), ...(config.eval.maxNewTokens ? ['--max-new-tokens', String(config.eval.maxNewTokens)] : [])];
+const twin = JSON.parse(kd(['eval', '--student', twinExport, ...evalFlags, '--json'], { capture: true })) as EvaluationResult;
+const reference = JSON.parse(kd(['eval', '--student', config.label.teacher, ...evalFlags, '--tasks', 'text', 'code', '--json'], { capture: true })) as EvaluationResult;
 
-const labels = join(out, 'labels');
-process.stdout.write('kd example: label → distill → train a CE twin → export → evaluate → generate\n');
-kd(['label', '--teacher', teacher, '--corpus', trainCorpus, '--mode', 'adaptive', '--p', '0.95', '--k-max', '64', '--out', labels]);
-const stats = JSON.parse(kd(['inspect', labels, '--json'], { capture: true })) as { bytesPerToken: number; meanKept: number; meanTailMass: number; tokens: number; manifest: { vocabSize: number } };
-kd(['align', '--teacher-tokenizer', join(teacher, 'tokenizer.json'), '--student-tokenizer', studentTokenizer, '--dataset', labels]);
-
-const kdRun = join(out, 'student-kd');
-const ceRun = join(out, 'student-ce');
-trainOnce(kdRun, ['--objective', 'kd', '--labels', labels, '--teacher-tokenizer', join(teacher, 'tokenizer.json')]);
-trainOnce(ceRun, ['--objective', 'ce', '--corpus', trainCorpus]);
-exportOnce(kdRun, join(out, 'export-kd'));
-exportOnce(ceRun, join(out, 'export-ce'));
-
-/** Perplexity per student token and bits per UTF-8 byte of the held-out texts under one model folder. */
-async function heldOut(dir: string): Promise<{ perplexity: number; bitsPerByte: number; tokens: number }> {
-  const model = await loadModel(dir);
-  let nats = 0;
-  let tokens = 0;
-  let bytes = 0;
-  try {
-    for await (const document of readCorpus(devCorpus, { tasks: ['text', 'code'] })) {
-      const scored = await model.score(document.text);
-      for (const logProbability of scored.logProbs) nats -= logProbability;
-      tokens += scored.logProbs.length;
-      bytes += Buffer.byteLength(document.text);
-    }
-  } finally {
-    await model.dispose();
-  }
-  return { perplexity: Math.exp(nats / tokens), bitsPerByte: nats / Math.LN2 / bytes, tokens };
-}
-
-process.stdout.write('\nevaluating on the held-out text and code of examples/corpus/dev.jsonl …\n');
-const distilled = await heldOut(join(out, 'export-kd'));
-const twin = await heldOut(join(out, 'export-ce'));
-const reference = await heldOut(teacher);
-const fullRowBytes = stats.manifest.vocabSize * 4;
+const distilled = summary.eval;
+const { labels } = summary;
+const fullRowBytes = labels.vocabSize * 4;
+const accuracy = (result: EvaluationResult) => (result.spamAccuracy === null ? '—' : result.spamAccuracy.toFixed(3));
+const chrf = (result: EvaluationResult) => (result.chrF === null ? '—' : result.chrF.toFixed(1));
 const lines = [
   '',
-  `labels: ${stats.tokens.toLocaleString('en-US')} tokens at ${stats.bytesPerToken.toFixed(1)} bytes/token (mean ${stats.meanKept.toFixed(1)} kept, tail ${stats.meanTailMass.toFixed(3)}),`,
-  `        against ${fullRowBytes.toLocaleString('en-US')} bytes/token for full fp32 rows: ${Math.round(fullRowBytes / stats.bytesPerToken).toLocaleString('en-US')}× smaller`,
+  `labels: ${labels.tokens.toLocaleString('en-US')} tokens at ${labels.bytesPerToken.toFixed(1)} bytes/token (mean ${labels.meanKept.toFixed(1)} kept, tail ${labels.meanTailMass.toFixed(3)}),`,
+  `        against ${fullRowBytes.toLocaleString('en-US')} bytes/token for full fp32 rows: ${Math.round(fullRowBytes / labels.bytesPerToken).toLocaleString('en-US')}× smaller`,
+  `fidelity: KL(teacher‖distilled student) ${distilled.klToTeacher?.toFixed(3) ?? '—'} nats on ${((distilled.alignedFraction ?? 0) * 100).toFixed(1)}% of the held-out positions (aligned by character offsets)`,
   '',
-  '| model | perplexity per own token | bits per byte |',
-  '| --- | --- | --- |',
-  `| teacher (16k vocabulary) | ${reference.perplexity.toFixed(1)} | ${reference.bitsPerByte.toFixed(3)} |`,
-  `| student, distilled (8k vocabulary) | ${distilled.perplexity.toFixed(1)} | ${distilled.bitsPerByte.toFixed(3)} |`,
-  `| student, cross-entropy twin | ${twin.perplexity.toFixed(1)} | ${twin.bitsPerByte.toFixed(3)} |`,
+  '| model | perplexity per own token | bits per byte | spam/ham accuracy | chrF EN→DE |',
+  '| --- | --- | --- | --- | --- |',
+  `| teacher (16k vocabulary) | ${reference.perplexity?.toFixed(1)} | ${reference.bitsPerByte?.toFixed(3)} | | |`,
+  `| student, distilled (8k vocabulary) | ${distilled.perplexity?.toFixed(1)} | ${distilled.bitsPerByte?.toFixed(3)} | ${accuracy(distilled)} | ${chrf(distilled)} |`,
+  `| student, cross-entropy twin | ${twin.perplexity?.toFixed(1)} | ${twin.bitsPerByte?.toFixed(3)} | ${accuracy(twin)} | ${chrf(twin)} |`,
   '',
-  `distilled / twin perplexity: ${(distilled.perplexity / twin.perplexity).toFixed(3)} (same ${budget.steps} steps × ${budget.batchSize * budget.sequenceLength} tokens, seed ${budget.seed})`,
+  `distilled / twin perplexity: ${(distilled.perplexity! / twin.perplexity!).toFixed(3)} (same ${config.train.steps} steps × ${config.train.batchSize * config.train.sequenceLength} tokens, seed ${config.train.seed})`,
+  `report: ${summary.report.replace(repoRoot, '')}`,
 ];
 process.stdout.write(`${lines.join('\n')}\n`);
 
-const model = await loadModel(join(out, 'export-kd'));
+const model = await loadModel(join(repoRoot, 'out/example/export-kd'));
 try {
   const prompt = 'The ship sailed';
   const generated = await model.generate(prompt, { maxNewTokens: 24, temperature: 0 });

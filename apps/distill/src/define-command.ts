@@ -24,7 +24,12 @@ export interface CommandDefinition<Library extends z.ZodObject, Own extends z.Zo
   argument?: { name: string; description: string };
   /** Values the command supplies when neither a flag nor the config file gave one, by option path. */
   fallbacks?: Record<string, { shown: string; value: () => unknown }>;
-  run: (library: z.output<Library>, own: z.output<Own>, argument: string | undefined) => Promise<void>;
+  /**
+   * For a command whose config file is not one library's options (kd run: one section per
+   * stage): the file goes to `run` whole, as read and parsed, instead of being split into flags.
+   */
+  wholeConfig?: boolean;
+  run: (library: z.output<Library>, own: z.output<Own>, argument: string | undefined, config?: { path: string; values: Json }) => Promise<void>;
 }
 
 /** `--config FILE`, `--verbose`: options every command has. */
@@ -160,7 +165,8 @@ export function defineCommand<Library extends z.ZodObject, Own extends z.ZodObje
     const argument = definition.argument ? (args[0] as string) : undefined;
     const parsed = command.opts() as Json;
     const configPath = parsed.config as string | undefined;
-    const config = configPath ? readConfig(configPath) : {};
+    const whole = definition.wholeConfig && configPath ? { path: configPath, values: readConfig(configPath) } : undefined;
+    const config = configPath && !whole ? readConfig(configPath) : {};
     const source: Source = { config: configPath, fromFlags: new Map(), flagOfPath, configValues: config };
     // Split the config file between the library's keys and the command's own.
     const ownKeys = new Set(Object.keys(definition.own.shape));
@@ -207,7 +213,7 @@ export function defineCommand<Library extends z.ZodObject, Own extends z.ZodObje
     const ownOptions = validate(definition.own, ownValues, source);
     const libraryOptions = definition.library ? validate(definition.library, libraryValues, source) : ({} as z.output<Library>);
     try {
-      await definition.run(libraryOptions, ownOptions, argument);
+      await definition.run(libraryOptions, ownOptions, argument, whole);
     } catch (error) {
       throw withFlagNames(error, flagOfPath);
     }

@@ -16,6 +16,7 @@ export const subcommands: SubcommandEntry[] = [
   { name: 'inspect', summary: 'Show what a labelled dataset holds; --verify checks every part', load: async () => (await import('./commands/inspect.js')).inspectCommand() },
   { name: 'align', summary: "Map the teacher's tokens onto the student's vocabulary and report the coverage", load: async () => (await import('./commands/align.js')).alignCommand() },
   { name: 'train', summary: 'Train a Llama-style student on a corpus and write checkpoints (resumable)', load: async () => (await import('./commands/train.js')).trainCommand() },
+  { name: 'run', summary: 'Label → align → train → export → eval → report in one command (resumable)', load: async () => (await import('./commands/run.js')).runCommand() },
   { name: 'eval', summary: 'Measure a student on held-out text: perplexity, bits per byte, KL to a teacher, spam/ham accuracy, chrF', load: async () => (await import('./commands/eval.js')).evalCommand() },
   { name: 'export', summary: 'Export a trained student as ONNX + safetensors in the Hugging Face layout', load: async () => (await import('./commands/export.js')).exportCommand() },
   { name: 'serve', summary: 'Serve model folders over HTTP (kd tasks, OpenAI-compatible completions and chat, a playground)', load: async () => (await import('./commands/serve.js')).serveCommand() },

@@ -14,7 +14,7 @@ import { buildVocabularyMap, coverageReport, type CoverageReport } from '@kd/voc
 import { defineCommand } from '../define-command.js';
 import { Progress } from '../progress.js';
 
-const alignSchema = z
+export const alignSchema = z
   .object({
     teacherTokenizer: z.string().min(1).describe("the teacher's tokenizer.json, or the folder holding it"),
     studentTokenizer: z.string().min(1).describe("the student's tokenizer.json, or the folder holding it (with its tokenizer_config.json)"),

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { exportModel, exportOptionsSchema } from '@kd/trainer';
 import { defineCommand } from '../define-command.js';
 
-const exportCommandSchema = exportOptionsSchema
+export const exportCommandSchema = exportOptionsSchema
   .extend({
     checkpoint: z.string().min(1).describe('run folder of kd train (or its checkpoint/ folder)'),
     out: z.string().min(1).describe('folder to write: onnx/model.onnx, model.safetensors, config.json, tokenizer.json, …'),
