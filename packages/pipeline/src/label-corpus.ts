@@ -134,6 +134,7 @@ export async function labelCorpus(input: LabelOptionsInput, hooks: LabelHooks = 
     temperature: options.temperature,
     topK: spec.mode === 'fixed' ? spec.k : spec.mode === 'sampled' ? 1 : spec.kMax,
     threads: options.threads,
+    device: options.device,
   });
   try {
     validateSpec(spec, teacher.vocabSize);

@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { quantizationSchemes, type QuantizationScheme } from '@kd/codec-parquet';
 import { compressionSpecSchema } from '@kd/compress';
+import { teacherDevices } from '@kd/teacher';
 import { corpusTasks, type CorpusTask } from '@kd/text';
 import { shardPattern } from './shard.js';
 
@@ -26,6 +27,7 @@ export const labelOptionsSchema = z
       .optional()
       .describe("probability quantization (default: u8-log, or the dataset's own on resume)"),
     threads: z.number().int().min(1).default(2).describe('onnxruntime intra-op threads'),
+    device: z.enum(teacherDevices).default('cpu').describe("onnxruntime execution provider of the teacher (cuda: onnxruntime-node's CUDA provider, installed separately)"),
     shard: z
       .string()
       .regex(shardPattern, 'must read I/N or /N')

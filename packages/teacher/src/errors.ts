@@ -9,6 +9,8 @@ export type TeacherErrorCode =
   | 'E_MODEL_FORMAT'
   /** onnxruntime failed while running the model (a shape or index the graph rejects). */
   | 'E_MODEL_RUN'
+  /** The requested device's execution provider is not available in this onnxruntime installation. */
+  | 'E_DEVICE'
   | 'E_OPTIONS';
 
 export class TeacherError extends Error {

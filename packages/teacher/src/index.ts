@@ -5,6 +5,7 @@ export { measureFidelity, type MeasureFidelityOptions } from './fidelity.js';
 export type { Teacher, LoadTeacherOptions, TokenIdArray, AttentionMaskArray } from './teacher.js';
 export type { LabelOptions } from './label.js';
 export type { ModelSignature, PastInput } from './signature.js';
+export { teacherDevices, type TeacherDevice } from './device.js';
 export { TeacherError } from './errors.js';
 export type { TeacherErrorCode } from './errors.js';
 export { sha256File } from './hash.js';

@@ -8,6 +8,7 @@ import { validateSpec, type CompressionSpec, type LabelledDocument, type SparseR
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { assertTokenizerFits, loadTokenizer, type CorpusDocument, type Tokenizer } from '@kd/text';
 import { z } from 'zod';
+import { executionProviders, type TeacherDevice } from './device.js';
 import { TeacherError } from './errors.js';
 import { buildFeeds, type PaddedBatch } from './feeds.js';
 import { appendTopK, decodeModel, type GraphSampling } from './graph.js';
@@ -25,6 +26,8 @@ export interface LoadTeacherOptions {
   topK?: number;
   /** onnxruntime intra-op threads (default 2). */
   threads?: number;
+  /** Execution provider: 'cpu' (default) or 'cuda' (refused with E_DEVICE where onnxruntime-node's CUDA provider is not installed). */
+  device?: TeacherDevice;
   /** Logits beyond the tokenizer's vocabulary accepted as embedding padding (default 1024); more means the tokenizer is another model's. */
   maxVocabPadding?: number;
 }
@@ -131,6 +134,9 @@ export async function loadTeacher(dir: string, options: LoadTeacherOptions = {})
   const threads = options.threads ?? 2;
   checkPositive('temperature', temperature, false);
   checkPositive('threads', threads, true);
+  // A device this installation cannot use is refused before the model is read.
+  const device = options.device ?? 'cpu';
+  const providers = executionProviders(device);
   if (options.topK !== undefined) checkPositive('topK', options.topK, true);
 
   const candidates = [join(dir, 'model.onnx'), join(dir, 'onnx', 'model.onnx')];
@@ -162,6 +168,7 @@ export async function loadTeacher(dir: string, options: LoadTeacherOptions = {})
   const fast = appendTopK(model, signature, temperature, modelPath);
 
   const sessionOptions: InferenceSession.SessionOptions = {
+    executionProviders: providers,
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
     graphOptimizationLevel: 'all',
@@ -173,6 +180,7 @@ export async function loadTeacher(dir: string, options: LoadTeacherOptions = {})
     try {
       return typeof source === 'string' ? await InferenceSession.create(source, sessionOptions) : await InferenceSession.create(source, sessionOptions);
     } catch (cause) {
+      if (device !== 'cpu') throw new TeacherError('E_DEVICE', `${modelPath}: onnxruntime could not start a session on device ${device} (${(cause as Error).message}); check the GPU driver and CUDA libraries, or use device cpu`, { cause });
       throw new TeacherError('E_MODEL_FORMAT', `${modelPath}: onnxruntime could not load the model (${(cause as Error).message})`, { cause });
     }
   };
