@@ -128,7 +128,7 @@ test('the reader refuses another tokenizer, another format version, and an unfin
   });
   const manifestPath = join(dir, 'manifest.json');
   const manifest = JSON.parse(await readFile(manifestPath, 'utf8'));
-  await writeFile(manifestPath, JSON.stringify({ ...manifest, formatVersion: 2 }));
+  await writeFile(manifestPath, JSON.stringify({ ...manifest, formatVersion: 3 }));
   await expect(openDataset(dir)).rejects.toMatchObject({ code: 'E_FORMAT_VERSION', message: expect.stringMatching(/newer/) });
   await writeFile(manifestPath, JSON.stringify({ ...manifest, parts: 'none' }));
   await expect(openDataset(dir)).rejects.toMatchObject({ code: 'E_MANIFEST' });

@@ -9,11 +9,14 @@ import { CodecError } from './errors.js';
 import { writeFileAtomic } from './files.js';
 import { quantizationSchemes, type QuantizationScheme } from './quantization.js';
 
-/** The version this code writes and the only one it reads. */
-export const formatVersion = 1;
+/** The version this code writes. */
+export const formatVersion = 2;
+/** Versions this code reads: 1 (ids rank-rice) and 2 (ids context-huffman); the rest of the layout is the same. */
+export const readableFormatVersions = [1, 2] as const;
 export const formatName = 'kd-labelled-dataset';
-/** The id packing of format version 1 (see id-packing.ts). */
-export const idPacking = 'rank-rice';
+/** The id packing of each format version (id-packing.ts for 1, id-context-coding.ts for 2). */
+export const idPackingOf = { 1: 'rank-rice', 2: 'context-huffman' } as const;
+export const idPacking = idPackingOf[formatVersion];
 export const manifestFile = 'manifest.json';
 
 /** What the labelling run says about itself; the writer stores it and resume compares it. */
@@ -53,9 +56,9 @@ export interface ManifestPart {
 
 export interface Manifest extends ManifestHeader {
   format: typeof formatName;
-  formatVersion: typeof formatVersion;
+  formatVersion: (typeof readableFormatVersions)[number];
   quantization: QuantizationScheme;
-  idPacking: typeof idPacking;
+  idPacking: (typeof idPackingOf)[keyof typeof idPackingOf];
   unitHash: { name: 'fnv1a'; bits: number; seed: number };
   parts: ManifestPart[];
   totals: { parts: number; documents: number; tokens: number; rows: number; bytes: number };
@@ -117,9 +120,9 @@ const partSchema = z.object({
 
 const manifestSchema = headerSchema.extend({
   format: z.literal(formatName),
-  formatVersion: z.literal(formatVersion),
+  formatVersion: z.union([z.literal(1), z.literal(2)]),
   quantization: z.enum(quantizationSchemes as [QuantizationScheme, ...QuantizationScheme[]]),
-  idPacking: z.literal(idPacking),
+  idPacking: z.enum(['rank-rice', 'context-huffman']),
   unitHash: z.object({ name: z.literal('fnv1a'), bits: z.number().int().min(1).max(32), seed: z.number().int() }),
   parts: z.array(partSchema),
   totals: z.object({ parts: count, documents: count, tokens: count, rows: count, bytes: count }),
@@ -197,16 +200,19 @@ export async function readManifest(dir: string): Promise<Manifest> {
     throw new CodecError('E_MANIFEST', `${path} is not valid JSON: ${(cause as Error).message}`, { cause });
   }
   const version = (json as { formatVersion?: unknown } | null)?.formatVersion;
-  if (version !== formatVersion) {
+  if (!(readableFormatVersions as readonly unknown[]).includes(version)) {
     const advice =
       typeof version === 'number' && version > formatVersion
         ? 'it was written by a newer @kd/codec-parquet; upgrade this package to read it'
         : 'relabel the corpus with this version, or read it with the version that wrote it';
-    throw new CodecError('E_FORMAT_VERSION', `${path}: expected format version ${formatVersion}, found ${JSON.stringify(version)}; ${advice}`);
+    throw new CodecError('E_FORMAT_VERSION', `${path}: expected format version ${readableFormatVersions.join(' or ')}, found ${JSON.stringify(version)}; ${advice}`);
   }
   const parsed = manifestSchema.safeParse(json);
   if (!parsed.success) {
     throw new CodecError('E_MANIFEST', `${path} does not match the manifest schema: ${z.prettifyError(parsed.error)}`);
+  }
+  if (parsed.data.idPacking !== idPackingOf[parsed.data.formatVersion]) {
+    throw new CodecError('E_MANIFEST', `${path}: format version ${parsed.data.formatVersion} packs ids as ${idPackingOf[parsed.data.formatVersion]}, not ${parsed.data.idPacking}`);
   }
   return parsed.data as Manifest;
 }

@@ -1,8 +1,9 @@
 // Collects the documents of one part in growable typed arrays (no per-token objects) and turns
-// them into the Parquet bytes of the part: one row per token position, see part-schema.ts.
+// them into the Parquet bytes of the part (format version 2): one row per token position, see
+// part-schema.ts.
 import type { LabelledDocument } from '@kd/compress';
 import { CodecError } from './errors.js';
-import { BitSink, packIds, rankIds } from './id-packing.js';
+import { encodePartIds } from './id-context-coding.js';
 import { type PartDocuments, type PartFormat, writePartParquet } from './part-schema.js';
 import { bytesPerProbability, quantizeProbabilities, quantizeTailMass, type QuantizationScheme } from './quantization.js';
 import { noUnit, splitUnits, UnitTable, type UnitHashOptions } from './units.js';
@@ -160,29 +161,18 @@ export class PartBuilder {
     this.probOffsets = ensure(this.probOffsets, needed + 1);
   }
 
-  /** Packs the ids (the ranking needs every id of the part) and encodes the part as Parquet. */
+  /** Codes the ids (the code is built from every id of the part) and encodes the part as Parquet. */
   build(): BuiltPart {
     const n = this.tokens;
     const rawIds = this.rawIds.subarray(0, this.idCount);
-    const ranking = rankIds(rawIds, this.vocabSize);
-    const sink = new BitSink(Math.max(1024, this.idCount * 2));
-    const idOffsets = new Int32Array(n + 1);
-    let maxKept = 0;
-    for (let t = 0; t < n; t++) if (this.kept[t] > maxKept) maxKept = this.kept[t];
-    const scratch = new Uint32Array(maxKept);
-    let idCursor = 0;
-    for (let t = 0; t < n; t++) {
-      const count = this.kept[t];
-      packIds(rawIds, idCursor, count, ranking, sink, scratch);
-      idCursor += count;
-      idOffsets[t + 1] = sink.length;
-    }
+    const coded = encodePartIds(rawIds, this.kept, this.tokenId, n, this.vocabSize);
     const table = this.unitTable.entries();
     const format: PartFormat = {
-      formatVersion: 1,
+      formatVersion: 2,
       header: this.headerFingerprint,
       quantization: this.quantization,
-      idPacking: 'rank-rice',
+      idPacking: 'context-huffman',
+      idCodeLengths: coded.codeLengths,
       unitHash: { name: 'fnv1a', bits: this.unitHash.bits, seed: this.unitHash.seed },
       tokens: n,
       rows: this.rows,
@@ -201,11 +191,11 @@ export class PartBuilder {
       tailMass: this.tailMass.subarray(0, n),
       hasRow: this.hasRow.subarray(0, n),
       probs: { offsets: this.probOffsets.subarray(0, n + 1), data: this.probBytes.subarray(0, this.probOffsets[n]) },
-      ids: { offsets: idOffsets, data: sink.bytes.subarray(0, sink.length) },
+      ids: { offsets: coded.offsets, data: coded.data },
       format,
       documents: this.documents,
       units: table,
-      rankedIds: ranking.rankedIds,
+      rankedIds: coded.rankedIds,
     });
     const index = this.documents.index;
     return {

@@ -5,7 +5,9 @@ import * as arrow from 'apache-arrow';
 import * as parquet from 'parquet-wasm';
 import { z } from 'zod';
 import { CodecError } from './errors.js';
+import { alphabetSize, maxCodeLength } from './id-context-coding.js';
 import { unpackPadding } from './id-packing.js';
+import { decodeRankingTable, encodeRankingTable } from './id-ranking-table.js';
 import { quantizationSchemes, type QuantizationScheme } from './quantization.js';
 import { takeColumns, type WasmColumn } from './wasm-columns.js';
 
@@ -21,18 +23,32 @@ export interface PartDocuments {
   trailingUnit: (number | null)[];
 }
 
-export interface PartFormat {
-  formatVersion: 1;
+interface PartFormatCommon {
   /** Fingerprint of the run header the part was written under (resume adopts only matching parts). */
   header: string;
   quantization: QuantizationScheme;
-  idPacking: 'rank-rice';
   unitHash: { name: 'fnv1a'; bits: number; seed: number };
   tokens: number;
   rows: number;
   units: number;
   unitCollisions: number;
 }
+
+/** Format version 1: ids as Rice-coded ranks, the ranking a JSON array (read only). */
+export interface PartFormatV1 extends PartFormatCommon {
+  formatVersion: 1;
+  idPacking: 'rank-rice';
+}
+
+/** Format version 2: ids coded against a reference row (id-context-coding.ts). */
+export interface PartFormatV2 extends PartFormatCommon {
+  formatVersion: 2;
+  idPacking: 'context-huffman';
+  /** Canonical Huffman code length of each of the 89 id symbols (0: unused). */
+  idCodeLengths: number[];
+}
+
+export type PartFormat = PartFormatV1 | PartFormatV2;
 
 export interface BinaryColumn {
   /** length + 1 byte offsets into `data`. */
@@ -65,17 +81,19 @@ export interface PartContents extends PartColumns {
 
 const metadataKeys = { format: 'kd.format', documents: 'kd.documents', units: 'kd.units', idRanking: 'kd.id_ranking' } as const;
 
-const partFormatSchema = z.object({
-  formatVersion: z.literal(1),
+const partFormatCommon = {
   header: z.string(),
   quantization: z.enum(quantizationSchemes as [QuantizationScheme, ...QuantizationScheme[]]),
-  idPacking: z.literal('rank-rice'),
   unitHash: z.object({ name: z.literal('fnv1a'), bits: z.number().int(), seed: z.number().int() }),
   tokens: z.number().int().nonnegative(),
   rows: z.number().int().nonnegative(),
   units: z.number().int().nonnegative(),
   unitCollisions: z.number().int().nonnegative(),
-});
+};
+const partFormatSchema = z.discriminatedUnion('formatVersion', [
+  z.object({ formatVersion: z.literal(1), idPacking: z.literal('rank-rice'), ...partFormatCommon }),
+  z.object({ formatVersion: z.literal(2), idPacking: z.literal('context-huffman'), idCodeLengths: z.array(z.number().int().min(0).max(maxCodeLength)).length(alphabetSize), ...partFormatCommon }),
+]);
 const documentsSchema = z.object({
   index: z.array(z.number().int().nonnegative()),
   id: z.array(z.string()),
@@ -155,7 +173,7 @@ export function writePartParquet(part: PartColumns & { hasRow: Uint8Array } & Om
     [metadataKeys.format, JSON.stringify(part.format)],
     [metadataKeys.documents, JSON.stringify(part.documents)],
     [metadataKeys.units, JSON.stringify(part.units)],
-    [metadataKeys.idRanking, JSON.stringify(Array.from(part.rankedIds))],
+    [metadataKeys.idRanking, part.format.formatVersion === 1 ? JSON.stringify(Array.from(part.rankedIds)) : encodeRankingTable(part.rankedIds)],
   ]);
   let builder = new parquet.WriterPropertiesBuilder()
     .setCompression(parquet.Compression.ZSTD)
@@ -280,7 +298,9 @@ export function readPartParquet(bytes: Uint8Array, file: string): PartContents {
   const n = column(columns, 'document', 'I', file).length;
   if (n !== format.tokens) throw new CodecError('E_PART_FORMAT', `${file}: ${n} rows; its metadata promises ${format.tokens} token positions`);
   const units = parseMetadata(metadata, metadataKeys.units, unitsSchema, file);
-  const rankedIds = parseRanking(metadata.get(metadataKeys.idRanking), file);
+  const rankingText = metadata.get(metadataKeys.idRanking);
+  const rankedIds =
+    format.formatVersion === 1 || rankingText === undefined ? parseRanking(rankingText, file) : decodeRankingTable(rankingText, file);
   return {
     length: n,
     document: uint32Column(columns, 'document', file),

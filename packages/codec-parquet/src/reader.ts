@@ -6,6 +6,7 @@ import * as parquet from 'parquet-wasm';
 import type { LabelledDocument } from '@kd/compress';
 import { CodecError } from './errors.js';
 import { readBytes, sha256Hex } from './files.js';
+import { decodePartIds, decodeTable } from './id-context-coding.js';
 import { unpackIdRows } from './id-packing.js';
 import { headerFingerprint, type Manifest, type ManifestPart, readManifest } from './manifest.js';
 import { type PartContents, readPartParquet } from './part-schema.js';
@@ -62,6 +63,9 @@ export async function openDataset(dir: string, options: OpenDatasetOptions = {})
     const bytes = await readBytes(join(dir, part.file));
     if (verify) checkPart(bytes, part.file, part.sha256);
     const contents = readPartParquet(bytes, part.file);
+    if (contents.format.formatVersion !== manifest.formatVersion) {
+      throw new CodecError('E_PART_FORMAT', `${part.file} is stored in format version ${contents.format.formatVersion}; the manifest says ${manifest.formatVersion}`);
+    }
     if (contents.format.quantization !== manifest.quantization) {
       throw new CodecError('E_PART_FORMAT', `${part.file} uses quantization ${contents.format.quantization}; the manifest says ${manifest.quantization}`);
     }
@@ -69,7 +73,7 @@ export async function openDataset(dir: string, options: OpenDatasetOptions = {})
     if (verify && contents.format.header !== fingerprint) {
       throw new CodecError('E_MANIFEST', `${part.file} was written under another header than manifest.json states (teacher, tokenizer, vocabulary, temperature or compression); run verifyDataset for details`);
     }
-    const documents = [...decodeDocuments(contents, part.file)];
+    const documents = [...decodeDocuments(contents, part.file, manifest.vocabSize)];
     if (options.renormalize) for (const document of documents) renormalizeRows(document.rows);
     return documents;
   };
@@ -99,7 +103,7 @@ function checkPart(bytes: Uint8Array, file: string, expectedSha256: string): voi
 }
 
 /** Rebuilds the documents of one decoded part, in order. */
-export function* decodeDocuments(part: PartContents, file: string): Generator<LabelledDocument> {
+export function* decodeDocuments(part: PartContents, file: string, vocabSize: number): Generator<LabelledDocument> {
   const { documents, format } = part;
   const lookup = unitLookup(part.units.codes, part.units.texts);
   let tokenTotal = 0;
@@ -107,7 +111,25 @@ export function* decodeDocuments(part: PartContents, file: string): Generator<La
   if (tokenTotal !== part.length) {
     throw new CodecError('E_PART_FORMAT', `${file}: documents add up to ${tokenTotal} token positions; the part has ${part.length} rows`);
   }
+  // Format 2 codes a row's ids against earlier rows of the part, across documents: the whole
+  // part's ids are decoded first, then each document copies its own.
+  let partIds: Uint32Array | undefined;
+  if (format.formatVersion === 2) {
+    const rowRanges = new Int32Array(2 * documents.index.length);
+    let entries = 0;
+    for (let d = 0, first = 0; d < documents.index.length; first += documents.tokens[d], d++) {
+      const rowCount = documents.rows[d];
+      if (rowCount > documents.tokens[d]) throw new CodecError('E_PART_FORMAT', `${file}: document ${documents.index[d]} has ${rowCount} rows for ${documents.tokens[d]} tokens`);
+      rowRanges[2 * d] = first;
+      rowRanges[2 * d + 1] = rowCount;
+      for (let t = first; t < first + rowCount; t++) entries += part.kept[t];
+    }
+    partIds = new Uint32Array(entries);
+    const table = decodeTable(format.idCodeLengths, file);
+    decodePartIds({ data: part.ids.data, offsets: part.ids.offsets, kept: part.kept, tokenId: part.tokenId }, rowRanges, table, part.rankedIds, vocabSize, partIds, file);
+  }
   let position = 0;
+  let idCursor = 0;
   for (let d = 0; d < documents.index.length; d++) {
     const tokens = documents.tokens[d];
     const rowCount = documents.rows[d];
@@ -118,7 +140,8 @@ export function* decodeDocuments(part: PartContents, file: string): Generator<La
     let entries = 0;
     for (let t = 0; t < rowCount; t++) entries += part.kept[position + t];
     const rowOffsets = new Uint32Array(rowCount + 1);
-    const ids = new Uint32Array(entries);
+    const ids = partIds === undefined ? new Uint32Array(entries) : partIds.slice(idCursor, idCursor + entries);
+    idCursor += entries;
     const probs = new Float32Array(entries);
     const tailMass = new Float32Array(rowCount);
     let cursor = 0;
@@ -132,7 +155,7 @@ export function* decodeDocuments(part: PartContents, file: string): Generator<La
       const stored = part.probs.offsets[badRow + 1] - part.probs.offsets[badRow];
       throw new CodecError('E_PART_FORMAT', `${file}: row ${badRow} stores ${stored} probability bytes for ${part.kept[badRow]} kept entries`);
     }
-    unpackIdRows(part.ids.data, part.ids.offsets, part.kept, position, rowCount, part.rankedIds, ids, 0);
+    if (partIds === undefined) unpackIdRows(part.ids.data, part.ids.offsets, part.kept, position, rowCount, part.rankedIds, ids, 0);
     const document: LabelledDocument = {
       index: documents.index[d],
       id: documents.id[d],

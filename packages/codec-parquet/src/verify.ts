@@ -53,6 +53,7 @@ function fingerprintDifferences(stored: string, expected: string): string[] {
 export function checkPartAgainstManifest(bytes: Uint8Array, part: ManifestPart, manifest: Manifest): void {
   const { format, documents } = readPartSummary(bytes, part.file);
   const differences = fingerprintDifferences(format.header, headerFingerprint(manifest, manifest.quantization));
+  if (format.formatVersion !== manifest.formatVersion) differences.push(`formatVersion: the part says ${format.formatVersion}, the manifest ${manifest.formatVersion}`);
   if (format.quantization !== manifest.quantization) differences.push(`quantization: the part says ${format.quantization}, the manifest ${manifest.quantization}`);
   if (JSON.stringify(format.unitHash) !== JSON.stringify(manifest.unitHash)) {
     differences.push(`unitHash: the part says ${JSON.stringify(format.unitHash)}, the manifest ${JSON.stringify(manifest.unitHash)}`);

@@ -79,6 +79,13 @@ export async function openDatasetWriter(dir: string, header: ManifestHeader, opt
   let dropped: string[] = [];
   if (options.resume && hasManifest) {
     manifest = await readManifest(dir);
+    if (manifest.formatVersion !== formatVersion) {
+      throw new CodecError(
+        'E_FORMAT_VERSION',
+        `cannot resume ${dir}: it is stored in format version ${manifest.formatVersion}, and this version writes ${formatVersion}; ` +
+          'it still reads as it is: finish it with the version that wrote it, or label into a new folder',
+      );
+    }
     if (manifest.members) {
       throw new CodecError('E_EXISTS', `cannot resume ${dir}: it is a merged dataset of ${manifest.members.length} members, not one writer's; write into a member folder or a new folder`);
     }
@@ -179,7 +186,7 @@ async function recoverFolder(dir: string, manifest: Manifest, entries: string[])
       throw problem('does not continue the documents already stored');
     }
     const hasher = new DocumentsHasher();
-    for (const document of decodeDocuments(readPartParquet(bytes, file), file)) hasher.add(document);
+    for (const document of decodeDocuments(readPartParquet(bytes, file), file, manifest.vocabSize)) hasher.add(document);
     manifest.parts.push({
       file,
       documents: [documents.index[0], documents.index[documents.index.length - 1]],
