@@ -197,7 +197,6 @@ export function decodePartIds(rows: CodedRows, rowRanges: Int32Array, table: Dec
   const latestCount = new Int32Array(vocabSize);
   const entries = table.entries;
   const shift = 32 - table.width;
-  const distinct = rankedIds.length;
   let previousStart = 0;
   let previousCount = 0;
   let cursor = 0;
@@ -212,29 +211,8 @@ export function decodePartIds(rows: CodedRows, rowRanges: Int32Array, table: Dec
       const start = latestStart[token];
       const referenceStart = start >= 0 ? start : previousStart;
       const referenceCount = start >= 0 ? latestCount[token] : previousCount;
-      let position = offsets[t] * 8;
-      const endBit = offsets[t + 1] * 8;
-      for (let i = 0; i < count; i++) {
-        if (position >= endBit) throw new CodecError('E_PART_FORMAT', `${file}: packed ids of row ${t} end early: expected ${count} ids in ${offsets[t + 1] - offsets[t]} bytes`);
-        const entry = entries[(view.getUint32(position >>> 3) << (position & 7)) >>> shift];
-        if (entry === 0) throw new CodecError('E_PART_FORMAT', `${file}: packed ids of row ${t} hold a bit pattern that is no id code`);
-        position += entry & 15;
-        const symbol = entry >>> 4;
-        if (symbol < referenceSymbols) {
-          if (symbol >= referenceCount) throw new CodecError('E_PART_FORMAT', `${file}: row ${t} names reference index ${symbol}; its reference row keeps ${referenceCount} ids`);
-          out[cursor + i] = out[referenceStart + symbol];
-        } else {
-          const bucket = symbol - referenceSymbols;
-          let rank = 2 ** bucket - 1;
-          if (bucket > 0) {
-            rank += (view.getUint32(position >>> 3) << (position & 7)) >>> (32 - bucket);
-            position += bucket;
-          }
-          if (rank >= distinct) throw new CodecError('E_PART_FORMAT', `${file}: row ${t} names escape rank ${rank}; the part ranks ${distinct} ids`);
-          out[cursor + i] = rankedIds[rank];
-        }
-      }
-      if (position > endBit) throw new CodecError('E_PART_FORMAT', `${file}: packed ids of row ${t} end early: expected ${count} ids in ${offsets[t + 1] - offsets[t]} bytes`);
+      const problem = decodeRow(view, offsets[t] * 8, offsets[t + 1] * 8, count, entries, shift, referenceStart, referenceCount, rankedIds, out, cursor);
+      if (problem !== 0) throw rowError(problem, file, t, count, offsets[t + 1] - offsets[t], referenceCount, rankedIds.length);
       latestStart[token] = cursor;
       latestCount[token] = count;
       previousStart = cursor;
@@ -242,4 +220,68 @@ export function decodePartIds(rows: CodedRows, rowRanges: Int32Array, table: Dec
       cursor += count;
     }
   }
+}
+
+/** Bits a window loaded at any bit position is sure to hold (a 32-bit load shifted by ≤ 7). */
+const windowBits = 25;
+const endsEarly = 1;
+const noCode = 2;
+const badReference = 3;
+const badRank = 4;
+
+function rowError(problem: number, file: string, row: number, count: number, bytes: number, referenceCount: number, distinct: number): CodecError {
+  const what =
+    problem === endsEarly
+      ? `packed ids end early: expected ${count} ids in ${bytes} bytes`
+      : problem === noCode
+        ? 'packed ids hold a bit pattern that is no id code'
+        : problem === badReference
+          ? `a reference index is past the reference row (${referenceCount} ids)`
+          : `an escape rank is past the part's ranking (${distinct} ids)`;
+  return new CodecError('E_PART_FORMAT', `${file}: row ${row}: ${what}`);
+}
+
+/**
+ * One row's ids into `out[cursor…]`; returns 0, or the kind of damage found. Kept apart from
+ * the row walk (numbers and typed arrays only, no throw) so that the engine optimizes it as
+ * one tight loop: one table lookup per id on a 32-bit window loaded at the id's bit position.
+ */
+function decodeRow(
+  view: DataView,
+  position: number,
+  endBit: number,
+  count: number,
+  entries: Uint16Array,
+  shift: number,
+  referenceStart: number,
+  referenceCount: number,
+  rankedIds: Uint32Array,
+  out: Uint32Array,
+  cursor: number,
+): number {
+  const distinct = rankedIds.length;
+  for (let i = 0; i < count; i++) {
+    if (position >= endBit) return endsEarly;
+    const window = view.getUint32(position >>> 3) << (position & 7);
+    const entry = entries[window >>> shift];
+    if (entry === 0) return noCode;
+    const length = entry & 15;
+    position += length;
+    const symbol = entry >>> 4;
+    if (symbol < referenceSymbols) {
+      if (symbol >= referenceCount) return badReference;
+      out[cursor + i] = out[referenceStart + symbol];
+    } else {
+      const bucket = symbol - referenceSymbols;
+      let rank = (1 << bucket) - 1;
+      if (bucket > 0) {
+        // The raw bits come from the same window when code and bits fit its 25 sure bits.
+        rank += (length + bucket <= windowBits ? window << length : view.getUint32(position >>> 3) << (position & 7)) >>> (32 - bucket);
+        position += bucket;
+      }
+      if (rank >= distinct) return badRank;
+      out[cursor + i] = rankedIds[rank];
+    }
+  }
+  return position > endBit ? endsEarly : 0;
 }

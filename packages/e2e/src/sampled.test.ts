@@ -1,11 +1,12 @@
 // `kd label --mode sampled` and `--mode hybrid` end to end: the real teacher draws inside its
-// graph, the dataset records the spec, and every row read back is a valid unbiased-estimate row.
+// graph, the dataset records the spec, and every row read back is a valid unbiased-estimate row;
+// `kd train --objective kd` trains a student on the sampled labels (their unbiased estimator).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDataset } from '@kd/codec-parquet';
 import { afterAll, describe, expect, it } from 'vitest';
-import { devCorpus, kd, teacherDir } from './harness.js';
+import { devCorpus, kd, repoRoot, teacherDir } from './harness.js';
 
 const work = mkdtempSync(join(tmpdir(), 'kd-e2e-sampled-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -74,4 +75,26 @@ describe('kd label --mode sampled / hybrid', () => {
     const reader = await openDataset(out);
     expect(reader.manifest.compression).toMatchObject({ mode: 'hybrid', p: 0.8, kMax: 16, samples: 4, proposalTemperature: 1.5 });
   });
+
+  it('kd train --objective kd --labels trains on sampled labels: the loss goes down', async () => {
+    const labels = join(work, 'sampled-train');
+    await label(labels, ['--mode', 'sampled', '--samples', '12', '--seed', '5']);
+    const train = async (steps: number) => {
+      const result = await kd([
+        'train', '--objective', 'kd', '--labels', labels, '--teacher-tokenizer', join(teacherDir, 'tokenizer.json'),
+        '--student-tokenizer', join(repoRoot, 'examples/student-tokenizer/tokenizer.json'), '--out', join(work, `student-${steps}`),
+        '--hidden-size', '32', '--layers', '1', '--heads', '2', '--batch-size', '2', '--sequence-length', '32',
+        '--learning-rate', '0.01', '--seed', '1', '--steps', String(steps), '--backend', 'wasm', '--json',
+      ]);
+      expect(result.code, result.stderr).toBe(0);
+      return JSON.parse(result.stdout.trim()) as { step: number; loss: number };
+    };
+    // The same seed and data order: the one-step run's loss is the longer run's first loss.
+    const first = await train(1);
+    const last = await train(40);
+    expect(last.step).toBe(40);
+    expect(Number.isFinite(first.loss)).toBe(true);
+    expect(last.loss).toBeLessThan(first.loss * 0.8);
+  });
 });
+

@@ -115,7 +115,7 @@ describe('train (objective kd)', () => {
     await cp(labels, copy, { recursive: true });
     const manifest = JSON.parse(await readFile(join(copy, 'manifest.json'), 'utf8'));
     await writeFile(join(copy, 'manifest.json'), JSON.stringify({ ...manifest, formatVersion: 99 }));
-    await expect(train({ ...base(await fresh('kd-train-')), labels: copy })).rejects.toThrow(/E_FORMAT_VERSION.*format version 1, found 99/);
+    await expect(train({ ...base(await fresh('kd-train-')), labels: copy })).rejects.toThrow(/E_FORMAT_VERSION.*format version 1 or 2, found 99/);
     const incomplete = await writeTestLabels({ documents: 4, close: false, rowsPerPart: 100, dir: await fresh('kd-labels-') });
     await expect(openDataset(incomplete)).rejects.toMatchObject({ code: 'E_INCOMPLETE' });
     await expect(train({ ...base(await fresh('kd-train-')), labels: incomplete })).rejects.toThrow(/E_INCOMPLETE.*incomplete/);

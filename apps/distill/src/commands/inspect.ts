@@ -115,6 +115,12 @@ export async function runInspect(dir: string, options: InspectOptions, log: (lin
     throw new CliError('E_USAGE', `${dir} has no manifest.json: pass a folder written by kd label`);
   }
   const verification = options.verify ? await verifyDataset(folder) : undefined;
+  // A damaged part may not even decode its small columns: report the verification alone.
+  if (verification && verification.parts.some((part) => !part.ok)) {
+    if (options.json) log(JSON.stringify({ verify: verification }));
+    else for (const part of verification.parts) log(`verify ${part.file}: ${part.ok ? 'ok' : `FAILED — ${part.problem}`}`);
+    throw verificationFailure(verification);
+  }
   const stats = await datasetStats(folder);
   const { manifest } = await openDataset(folder, { allowIncomplete: true, verify: false });
   const document = verification && !verification.ok ? undefined : await sampleDocument(folder, options.document);
