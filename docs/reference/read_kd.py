@@ -2,7 +2,7 @@
 
 Decodes a dataset folder written by `kd label` (or merged by `kd merge`) exactly as
 packages/codec-parquet/README.md ("The schema") specifies: probabilities (u8-log, u16-log,
-u16-linear), ids (rank-rice), tail mass, and the text and token spans rebuilt from the unit
+u16-linear), ids (context-huffman, format version 2; rank-rice, version 1), tail mass, and the text and token spans rebuilt from the unit
 table. It checks each part's sha256 against manifest.json before decoding it.
 
     from read_kd import read_dataset
@@ -14,6 +14,7 @@ table. It checks each part's sha256 against manifest.json before decoding it.
 Row r is the teacher's distribution over the token after position r (position r's prediction).
 Run as a script to print a summary: python read_kd.py DATASET_DIR
 """
+import base64
 import hashlib
 import json
 import os
@@ -22,7 +23,7 @@ import sys
 import numpy as np
 import pyarrow.parquet as pq
 
-FORMAT_VERSION = 1
+FORMAT_VERSIONS = (1, 2)
 
 
 def decode_probs(data: bytes, kept: int, scheme: str) -> np.ndarray:
@@ -61,11 +62,86 @@ def decode_ids(data: bytes, kept: int, ranking: np.ndarray) -> np.ndarray:
     return ranking[ranks]
 
 
+def decode_ranking(text: str) -> np.ndarray:
+    """`kd.id_ranking` of format version 2: base64 of LEB128 varints, runs of ascending ids."""
+    data = base64.b64decode(text, validate=True)
+    at = 0
+
+    def varint() -> int:
+        nonlocal at
+        value, shift = 0, 0
+        while True:
+            byte = data[at]
+            at += 1
+            value |= (byte & 0x7F) << shift
+            shift += 7
+            if byte < 0x80:
+                return value
+
+    ids = []
+    for _ in range(varint()):
+        n = varint()
+        current = varint()
+        ids.append(current)
+        for _ in range(n - 1):
+            current += varint() + 1
+            ids.append(current)
+    return np.asarray(ids, dtype=np.int64)
+
+
+def code_table(lengths: list) -> dict:
+    """Canonical Huffman codes (DEFLATE's assignment) of `idCodeLengths`: (length, code) -> symbol."""
+    count = [0] * 17
+    for length in lengths:
+        if length:
+            count[length] += 1
+    next_code, code = [0] * 17, 0
+    for bits in range(1, 16):
+        code = (code + count[bits - 1]) << 1
+        next_code[bits] = code
+    table = {}
+    for symbol, length in enumerate(lengths):
+        if length:
+            table[(length, next_code[length])] = symbol
+            next_code[length] += 1
+    return table
+
+
+def decode_ids_context(data: bytes, kept: int, reference: np.ndarray, table: dict, ranking: np.ndarray) -> np.ndarray:
+    """The `ids` value of one row (context-huffman): per id a code; symbol s < 64 is entry s of
+    the reference row, 64 + b an escape followed by b bits e, rank 2^b - 1 + e in the ranking."""
+    bit = 0
+
+    def read(width: int) -> int:
+        nonlocal bit
+        value = 0
+        for _ in range(width):
+            value = (value << 1) | ((data[bit >> 3] >> (7 - (bit & 7))) & 1)
+            bit += 1
+        return value
+
+    ids = np.empty(kept, dtype=np.int64)
+    for i in range(kept):
+        code, length = 0, 0
+        while (length, code) not in table:
+            if length == 15:
+                raise ValueError("ids: a bit pattern that is no id code")
+            code = (code << 1) | read(1)
+            length += 1
+        symbol = table[(length, code)]
+        if symbol < 64:
+            ids[i] = reference[symbol]
+        else:
+            b = symbol - 64
+            ids[i] = ranking[(1 << b) - 1 + read(b)]
+    return ids
+
+
 def read_manifest(folder: str) -> dict:
     with open(os.path.join(folder, "manifest.json"), encoding="utf-8") as f:
         manifest = json.load(f)
-    if manifest.get("formatVersion") != FORMAT_VERSION:
-        raise ValueError(f"{folder}: format version {manifest.get('formatVersion')!r}, this reader reads {FORMAT_VERSION}")
+    if manifest.get("formatVersion") not in FORMAT_VERSIONS:
+        raise ValueError(f"{folder}: format version {manifest.get('formatVersion')!r}, this reader reads {FORMAT_VERSIONS}")
     if not manifest.get("complete"):
         raise ValueError(f"{folder}: the dataset is incomplete (its labelling run was not finished)")
     return manifest
@@ -81,13 +157,16 @@ def read_part(path: str, expected_sha256: str | None = None):
     file = pq.ParquetFile(path)
     meta = {k.decode(): v.decode() for k, v in (file.schema_arrow.metadata or {}).items()}
     fmt = json.loads(meta["kd.format"])
-    if fmt["idPacking"] != "rank-rice":
+    if fmt["idPacking"] not in ("rank-rice", "context-huffman"):
         raise ValueError(f"{path}: id packing {fmt['idPacking']!r} is not known to this reader")
+    context = fmt["idPacking"] == "context-huffman"
+    table_of_codes = code_table(fmt["idCodeLengths"]) if context else None
+    latest, previous = {}, np.empty(0, dtype=np.int64)  # reference rows: by input token, and the last one
     scheme = fmt["quantization"]
     documents = json.loads(meta["kd.documents"])
     units = json.loads(meta["kd.units"])
     unit_text = dict(zip(units["codes"], units["texts"]))
-    ranking = np.asarray(json.loads(meta["kd.id_ranking"]), dtype=np.int64)
+    ranking = decode_ranking(meta["kd.id_ranking"]) if context else np.asarray(json.loads(meta["kd.id_ranking"]), dtype=np.int64)
     table = file.read().sort_by([("document", "ascending"), ("position", "ascending")])
     columns = {name: table.column(name).to_pylist() for name in ("unit", "gap_unit", "overlap", "kept", "tail_mass", "probs", "ids")}
     token_id = table.column("token_id").to_numpy().astype(np.int64)
@@ -118,7 +197,13 @@ def read_part(path: str, expected_sha256: str | None = None):
             if position < rows:
                 kept = columns["kept"][row]
                 row_offsets[position + 1] = row_offsets[position] + kept
-                ids.append(decode_ids(columns["ids"][row], kept, ranking))
+                if not context:
+                    ids.append(decode_ids(columns["ids"][row], kept, ranking))
+                elif kept > 0:
+                    token = int(token_id[row])
+                    row_ids = decode_ids_context(columns["ids"][row], kept, latest.get(token, previous), table_of_codes, ranking)
+                    latest[token] = previous = row_ids
+                    ids.append(row_ids)
                 probs.append(decode_probs(columns["probs"][row], kept, scheme))
                 tail[position] = columns["tail_mass"][row] / 65535.0
             row += 1

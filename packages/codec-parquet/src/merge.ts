@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { CodecError } from './errors.js';
-import { formatName, formatVersion, headerDifferences, type Manifest, manifestDigest, manifestFile, readManifest, totalsOf, writeManifest } from './manifest.js';
+import { formatName, headerDifferences, type Manifest, manifestDigest, manifestFile, readManifest, totalsOf, writeManifest } from './manifest.js';
 import { firstDuplicateDocument, verifyDataset } from './verify.js';
 
 export interface MergeDatasetsOptions {
@@ -75,7 +75,8 @@ export async function mergeDatasets(dir: string, members: readonly string[], opt
   const { teacher, tokenizer, vocabSize, temperature, compression, corpus, quantization, idPacking, unitHash } = manifests[0]!;
   const merged: Manifest = {
     format: formatName,
-    formatVersion,
+    // The members' own version (their idPacking agrees, so they share one): parts stay in place.
+    formatVersion: manifests[0]!.formatVersion,
     teacher,
     tokenizer,
     vocabSize,

@@ -40,7 +40,7 @@ function decodeProbs(bytes: Uint8Array, kept: number, scheme: string): number[] 
   return scheme === 'u8-log' ? codes.map((code) => 2 ** ((-code * 20) / 255)) : codes.map((code) => 2 ** ((-code * 32) / 65535));
 }
 
-/** README "ids" (rank-rice): bits most significant first; 5 bits b, then per id a unary quotient, a zero, b low bits. */
+/** README "ids" (version 1, rank-rice): bits most significant first; 5 bits b, then per id a unary quotient, a zero, b low bits. */
 function decodeIds(bytes: Uint8Array, kept: number, ranking: number[]): number[] {
   let bit = 0;
   const next = () => (bytes[bit >>> 3]! >>> (7 - (bit++ & 7))) & 1;
@@ -56,6 +56,74 @@ function decodeIds(bytes: Uint8Array, kept: number, ranking: number[]): number[]
     while (next() === 1) quotient++;
     const rank = quotient * 2 ** b + read(b);
     ids.push(ranking[rank]!);
+  }
+  return ids;
+}
+
+/** README `kd.id_ranking` (version 2): base64 of LEB128 varints, runs of ascending ids. */
+function decodeRanking(text: string): number[] {
+  const bytes = Buffer.from(text, 'base64');
+  let at = 0;
+  const varint = () => {
+    let value = 0;
+    for (let scale = 1; ; scale *= 128) {
+      const byte = bytes[at++]!;
+      value += (byte & 0x7f) * scale;
+      if (byte < 0x80) return value;
+    }
+  };
+  const ids: number[] = [];
+  for (let runs = varint(); runs > 0; runs--) {
+    const n = varint();
+    let id = varint();
+    ids.push(id);
+    for (let i = 1; i < n; i++) ids.push((id += varint() + 1));
+  }
+  return ids;
+}
+
+/** README "ids" (context-huffman): canonical Huffman codes as DEFLATE assigns them, "length:code" → symbol. */
+function codeTable(lengths: number[]): Map<string, number> {
+  const count = new Array<number>(17).fill(0);
+  for (const length of lengths) if (length > 0) count[length]!++;
+  const next = new Array<number>(17).fill(0);
+  let code = 0;
+  for (let bits = 1; bits <= 15; bits++) {
+    code = (code + count[bits - 1]!) << 1;
+    next[bits] = code;
+  }
+  const table = new Map<string, number>();
+  lengths.forEach((length, symbol) => {
+    if (length > 0) table.set(`${length}:${next[length]!++}`, symbol);
+  });
+  return table;
+}
+
+/** README "ids" (context-huffman): one row, given its reference row's ids. */
+function decodeContextIds(bytes: Uint8Array, kept: number, reference: number[], table: Map<string, number>, ranking: number[]): number[] {
+  let bit = 0;
+  const read = (width: number) => {
+    let value = 0;
+    for (let i = 0; i < width; i++, bit++) value = value * 2 + ((bytes[bit >>> 3]! >>> (7 - (bit & 7))) & 1);
+    return value;
+  };
+  const ids: number[] = [];
+  for (let i = 0; i < kept; i++) {
+    let code = 0;
+    let length = 0;
+    while (!table.has(`${length}:${code}`)) {
+      expect(length).toBeLessThan(15);
+      code = code * 2 + read(1);
+      length++;
+    }
+    const symbol = table.get(`${length}:${code}`)!;
+    if (symbol < 64) {
+      expect(symbol).toBeLessThan(reference.length);
+      ids.push(reference[symbol]!);
+    } else {
+      const b = symbol - 64;
+      ids.push(ranking[2 ** b - 1 + read(b)]!);
+    }
   }
   return ids;
 }
@@ -76,13 +144,19 @@ async function decodeWithDuckDb(connection: DuckDBConnection, dir: string): Prom
     for (const row of await rowsOf(connection, `SELECT decode(key) AS key, decode(value) AS value FROM parquet_kv_metadata('${file}')`)) {
       // Only the kd.* keys are kd's; the writer's Arrow library adds ARROW:schema (base64) beside them.
       if (!(row.key as string).startsWith('kd.')) continue;
-      metadata.set(row.key as string, JSON.parse(row.value as string));
+      const value = row.value as string;
+      metadata.set(row.key as string, row.key === 'kd.id_ranking' && !value.startsWith('[') ? value : JSON.parse(value));
     }
-    const format = metadata.get('kd.format') as { quantization: string; idPacking: string };
-    expect(format.idPacking).toBe('rank-rice');
+    const format = metadata.get('kd.format') as { formatVersion: number; quantization: string; idPacking: string; idCodeLengths?: number[] };
+    expect(format.idPacking).toBe(format.formatVersion === 2 ? 'context-huffman' : 'rank-rice');
+    const context = format.idPacking === 'context-huffman';
+    const codes = context ? codeTable(format.idCodeLengths!) : undefined;
+    // Reference rows (version 2): the latest coded row of each input token, and the previous one.
+    const latest = new Map<number, number[]>();
+    let previous: number[] = [];
     const documents = metadata.get('kd.documents') as { index: number[]; id: string[]; task: (string | null)[]; tokens: number[]; rows: number[]; trailingUnit: (number | null)[] };
     const units = metadata.get('kd.units') as { codes: number[]; texts: string[] };
-    const ranking = metadata.get('kd.id_ranking') as number[];
+    const ranking = context ? decodeRanking(metadata.get('kd.id_ranking') as string) : (metadata.get('kd.id_ranking') as number[]);
     const unitText = new Map(units.codes.map((code, i) => [code, units.texts[i]!]));
     const table = await rowsOf(connection, `SELECT * FROM read_parquet('${file}') ORDER BY document, position`);
     let row = 0;
@@ -106,8 +180,17 @@ async function decodeWithDuckDb(connection: DuckDBConnection, dir: string): Prom
         document.offsets.push(start, end);
         if (position < documents.rows[d]!) {
           const kept = record.kept as number;
+          let ids: number[];
+          if (!context) ids = decodeIds(blob(record.ids)!, kept, ranking);
+          else if (kept === 0) ids = [];
+          else {
+            const token = record.token_id as number;
+            ids = decodeContextIds(blob(record.ids)!, kept, latest.get(token) ?? previous, codes!, ranking);
+            latest.set(token, ids);
+            previous = ids;
+          }
           document.rows.push({
-            ids: decodeIds(blob(record.ids)!, kept, ranking),
+            ids,
             probs: decodeProbs(blob(record.probs)!, kept, format.quantization),
             tailMass: (record.tail_mass as number) / 65535,
           });
