@@ -33,8 +33,16 @@ export function loadResults(): Record<string, SectionResult> {
   return existsSync(resultsPath) ? JSON.parse(readFileSync(resultsPath, 'utf8')) : {};
 }
 
+/** A path of this machine as the repository names it: relative to the root, or under ../shared. */
+function portablePath(_key: string, value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  if (value.startsWith(sharedDir)) return `../shared/${value.slice(sharedDir.length)}`;
+  if (value.startsWith(repoRoot)) return value.slice(repoRoot.length);
+  return value;
+}
+
 export function saveResults(results: Record<string, SectionResult>, order: string[]): void {
-  writeFileSync(resultsPath, `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(resultsPath, `${JSON.stringify(results, portablePath, 2)}\n`);
   const sections = order.filter((name) => results[name]).map((name) => {
     const section = results[name]!;
     return `## ${section.title}\n\nMeasured ${section.date} on ${section.machine} with \`${section.command}\`.\n\n${section.markdown}\n`;
