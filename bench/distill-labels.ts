@@ -9,10 +9,11 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { datasetStats, openDatasetWriter, type DatasetStats } from '@kd/codec-parquet';
-import { keptCount, SparseRowsBuilder, type CompressionSpec, type LabelledDocument } from '@kd/compress';
+import { type CompressionSpec } from '@kd/compress';
 import { labelCorpus } from '@kd/pipeline';
 import { loadTeacher } from '@kd/teacher';
 import { readCorpus } from '@kd/text';
+import { cutRows } from './cut-rows.js';
 
 export function shortHash(value: unknown): string {
   return createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 12);
@@ -60,20 +61,6 @@ interface LabelRecord {
   stats: DatasetStats;
   seconds: number;
   pass: string;
-}
-
-/** The rows `spec` keeps, cut from probability-descending top-k candidate rows of the full softmax. */
-function cut(document: LabelledDocument, spec: CompressionSpec): LabelledDocument {
-  const { rows } = document;
-  const builder = new SparseRowsBuilder(rows.length);
-  for (let i = 0; i < rows.length; i++) {
-    const start = rows.offsets[i]!;
-    const count = keptCount(rows.probs, start, rows.offsets[i + 1]! - start, spec);
-    let kept = 0;
-    for (let j = 0; j < count; j++) kept += rows.probs[start + j]!;
-    builder.push(rows.ids, rows.probs, start, count, Math.max(0, 1 - kept));
-  }
-  return { ...document, rows: builder.build() };
 }
 
 export interface LabelInputs {
@@ -124,7 +111,7 @@ export async function cutLabelSets(inputs: LabelInputs, settings: { name: string
     let tokens = 0;
     let documents = 0;
     for await (const document of teacher.label(readCorpus(inputs.corpus.path), { spec: { mode: 'fixed', k: candidates } })) {
-      for (let i = 0; i < settings.length; i++) await writers[i]!.append(cut(document, settings[i]!.spec));
+      for (let i = 0; i < settings.length; i++) await writers[i]!.append(cutRows(document, settings[i]!.spec));
       tokens += document.tokenIds.length;
       if (++documents % 200 === 0) inputs.log(`  ${documents} documents, ${tokens} tokens, ${((performance.now() - started) / 1000).toFixed(0)} s`);
     }

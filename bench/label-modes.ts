@@ -6,9 +6,10 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { datasetStats, openDataset, openDatasetWriter } from '@kd/codec-parquet';
-import { klFullToSparse, keptCount, rowAt, softmax, SparseRowsBuilder, type CompressionSpec, type LabelledDocument } from '@kd/compress';
+import { klFullToSparse, rowAt, softmax, type CompressionSpec, type LabelledDocument } from '@kd/compress';
 import { loadTeacher } from '@kd/teacher';
 import { readCorpus } from '@kd/text';
+import { cutRows } from './cut-rows.js';
 import { machine, table, type SectionResult } from './report.js';
 
 const settings: { name: string; spec: CompressionSpec }[] = [
@@ -19,21 +20,6 @@ const settings: { name: string; spec: CompressionSpec }[] = [
   { name: 'adaptive p=0.95', spec: { mode: 'adaptive', p: 0.95, kMin: 1, kMax: 64 } },
   { name: 'adaptive p=0.99', spec: { mode: 'adaptive', p: 0.99, kMin: 1, kMax: 64 } },
 ];
-
-/** The rows `spec` keeps, cut from probability-descending top-64 rows. */
-function cut(document: LabelledDocument, spec: CompressionSpec): LabelledDocument {
-  const { rows } = document;
-  const builder = new SparseRowsBuilder(rows.length);
-  for (let i = 0; i < rows.length; i++) {
-    const start = rows.offsets[i]!;
-    const available = rows.offsets[i + 1]! - start;
-    const count = keptCount(rows.probs, start, available, spec);
-    let kept = 0;
-    for (let j = 0; j < count; j++) kept += rows.probs[start + j]!;
-    builder.push(rows.ids, rows.probs, start, count, Math.max(0, 1 - kept));
-  }
-  return { ...document, rows: builder.build() };
-}
 
 /** Half a step of the stored tail mass (16-bit linear): the largest tail that is stored as 0. */
 const tailResolution = 0.5 / 65535;
@@ -68,7 +54,7 @@ export async function benchLabelModes(options: LabelModesOptions): Promise<Omit<
     const corpus = readCorpus(options.corpusPath, options.limit === undefined ? {} : { limit: options.limit });
     for await (const document of teacher.label(corpus, { spec: { mode: 'fixed', k: 64 } })) {
       tokens += document.tokenIds.length;
-      for (let i = 0; i < settings.length; i++) await writers[i]!.append(cut(document, settings[i]!.spec));
+      for (let i = 0; i < settings.length; i++) await writers[i]!.append(cutRows(document, settings[i]!.spec));
       const task = document.task ?? 'text';
       if ((perTask.get(task) ?? 0) < options.klDocumentsPerTask) {
         perTask.set(task, (perTask.get(task) ?? 0) + 1);

@@ -8,9 +8,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { datasetStats, openDataset, openDatasetWriter } from '@kd/codec-parquet';
-import { describeSpec, FidelityMeter, keptCount, softmax, SparseRowsBuilder, type CompressionSpec, type LabelledDocument } from '@kd/compress';
+import { describeSpec, FidelityMeter, softmax, type CompressionSpec, type LabelledDocument } from '@kd/compress';
 import { loadTeacher } from '@kd/teacher';
 import { readCorpus, type CorpusDocument } from '@kd/text';
+import { cutRows } from './cut-rows.js';
 import { machine, table, type SectionResult } from './report.js';
 
 const settings: CompressionSpec[] = [
@@ -27,20 +28,6 @@ const settings: CompressionSpec[] = [
   { mode: 'hybrid', p: 0.5, kMin: 1, kMax: 64, samples: 8, proposalTemperature: 1, seed: 0 },
   { mode: 'hybrid', p: 0.9, kMin: 1, kMax: 64, samples: 8, proposalTemperature: 1, seed: 0 },
 ];
-
-/** The rows `spec` keeps, cut from probability-descending top-64 rows. */
-function cut(document: LabelledDocument, spec: CompressionSpec): LabelledDocument {
-  const { rows } = document;
-  const builder = new SparseRowsBuilder(rows.length);
-  for (let i = 0; i < rows.length; i++) {
-    const start = rows.offsets[i]!;
-    const count = keptCount(rows.probs, start, rows.offsets[i + 1]! - start, spec);
-    let kept = 0;
-    for (let j = 0; j < count; j++) kept += rows.probs[start + j]!;
-    builder.push(rows.ids, rows.probs, start, count, Math.max(0, 1 - kept));
-  }
-  return { ...document, rows: builder.build() };
-}
 
 export interface StorageOptions {
   teacherDir: string;
@@ -89,7 +76,7 @@ export async function benchStorage(options: StorageOptions): Promise<Omit<Sectio
     const rows: (string | number)[][] = [];
     const data: Record<string, unknown>[] = [];
     for (const [i, spec] of settings.entries()) {
-      const source = spec.mode === 'fixed' || spec.mode === 'adaptive' ? { documents: top64.documents.map((document) => cut(document, spec)), seconds: top64.seconds } : await labelled(spec);
+      const source = spec.mode === 'fixed' || spec.mode === 'adaptive' ? { documents: top64.documents.map((document) => cutRows(document, spec)), seconds: top64.seconds } : await labelled(spec);
       const dir = join(work, String(i));
       let started = performance.now();
       const writer = await openDatasetWriter(dir, header(spec));
