@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { datasetStats, openDatasetWriter, type DatasetStats } from '@kd/codec-parquet';
+import { datasetStats, formatVersion, openDatasetWriter, type DatasetStats } from '@kd/codec-parquet';
 import { type CompressionSpec } from '@kd/compress';
 import { labelCorpus } from '@kd/pipeline';
 import { loadTeacher } from '@kd/teacher';
@@ -68,11 +68,14 @@ export interface LabelInputs {
   corpus: { path: string; sha256: string };
   /** Where the sets live (one folder per set, named by the set and its key). */
   dir: string;
+  /** Token positions per Parquet part: parts set the data order every row shares. */
+  rowsPerPart: number;
   log: (line: string) => void;
 }
 
 function setDir(inputs: LabelInputs, name: string, spec: CompressionSpec): string {
-  const key = shortHash({ teacher: fileHash(join(inputs.teacherDir, 'model.onnx')).slice(0, 16), corpus: inputs.corpus.sha256, spec, temperature: 1 });
+  // The codec's format version is part of the key: a set written by an older format is made again.
+  const key = shortHash({ teacher: fileHash(join(inputs.teacherDir, 'model.onnx')).slice(0, 16), corpus: inputs.corpus.sha256, spec, temperature: 1, rowsPerPart: inputs.rowsPerPart, formatVersion });
   return join(inputs.dir, `${name.replace(/[^a-z0-9.]+/gi, '-')}-${key}`);
 }
 
@@ -107,7 +110,7 @@ export async function cutLabelSets(inputs: LabelInputs, settings: { name: string
       compression: spec,
       corpus: { path: inputs.corpus.path },
     });
-    const writers = await Promise.all(settings.map((setting, i) => openDatasetWriter(dirs[i]!, header(setting.spec))));
+    const writers = await Promise.all(settings.map((setting, i) => openDatasetWriter(dirs[i]!, header(setting.spec), { rowsPerPart: inputs.rowsPerPart })));
     let tokens = 0;
     let documents = 0;
     for await (const document of teacher.label(readCorpus(inputs.corpus.path), { spec: { mode: 'fixed', k: candidates } })) {
@@ -131,7 +134,7 @@ export async function labelledSet(inputs: LabelInputs, name: string, spec: Compr
   if (kept) return kept;
   inputs.log(`labelling ${inputs.corpus.path} with ${name} (labelCorpus; resumes a stopped run)`);
   const started = performance.now();
-  await labelCorpus({ teacher: inputs.teacherDir, corpus: inputs.corpus.path, out: dir, compression: spec, threads: 2 }, {
+  await labelCorpus({ teacher: inputs.teacherDir, corpus: inputs.corpus.path, out: dir, compression: spec, rowsPerPart: inputs.rowsPerPart, threads: 2 }, {
     onProgress: (progress) => {
       if (progress.documents % 200 === 0) inputs.log(`  ${progress.documents}/${progress.totalDocuments} documents, ${progress.tokens} tokens`);
     },

@@ -35,6 +35,8 @@ export interface DistillBenchOptions {
   evalExamples: number;
   /** Row ids to run (default: all). */
   rows?: string[];
+  /** Token positions per label part (every row's data order; the online rows cut the same parts). */
+  rowsPerPart: number;
 }
 
 type LabelName = keyof typeof labelSettings;
@@ -321,7 +323,7 @@ function markdownOf(options: DistillBenchOptions, results: RowResult[], steps: S
 export async function benchDistill(options: DistillBenchOptions): Promise<Omit<SectionResult, 'command'>> {
   mkdirSync(options.dir, { recursive: true });
   const slice = trainingSlice(options.trainCorpus, options.every, options.dir);
-  const inputs = { teacherDir: options.teacherDir, corpus: slice, dir: join(options.dir, 'labels'), log };
+  const inputs = { teacherDir: options.teacherDir, corpus: slice, dir: join(options.dir, 'labels'), rowsPerPart: options.rowsPerPart, log };
   const chosen = distillRows.filter((row) => !options.rows || options.rows.includes(row.id));
   const unknown = options.rows?.filter((id) => !distillRows.some((row) => row.id === id)) ?? [];
   if (unknown.length > 0) throw new Error(`unknown distill rows ${unknown.join(', ')}; known: ${distillRows.map((row) => row.id).join(', ')}`);
@@ -349,7 +351,7 @@ export async function benchDistill(options: DistillBenchOptions): Promise<Omit<S
     writeFileSync(teacherPath, `${JSON.stringify(teacherScored, null, 2)}\n`);
   }
   const data = {
-    budget: { every: options.every, steps: options.steps, batchSize: options.batchSize, sequenceLength: options.sequenceLength, evalDocuments: options.evalDocuments, evalKlDocuments: options.evalKlDocuments, evalExamples: options.evalExamples },
+    budget: { every: options.every, steps: options.steps, batchSize: options.batchSize, sequenceLength: options.sequenceLength, evalDocuments: options.evalDocuments, evalKlDocuments: options.evalKlDocuments, evalExamples: options.evalExamples, rowsPerPart: options.rowsPerPart },
     student,
     rows: results.map((result) => ({ id: result.row.id, title: result.row.title, alpha: result.row.alpha, tail: result.row.tail, mapping: result.row.mapping, labels: { name: result.labels.name, ...result.labels.stats, labelSeconds: result.labels.seconds }, train: result.train, eval: { ...result.scored, klToTeacher: result.kl.klToTeacher, klPositions: result.kl.klPositions, alignedFraction: result.kl.alignedFraction, mappedMass: result.kl.mappedMass, spamAccuracy: result.tasks.spamAccuracy, chrF: result.tasks.chrF, classifyExamples: result.tasks.classifyExamples, translateExamples: result.tasks.translateExamples }, evalSeconds: result.evalSeconds })),
     onlineFull: null,

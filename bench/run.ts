@@ -26,13 +26,14 @@ const { values } = parseArgs({
     'distill-eval-kl-documents': { type: 'string', default: '1' },
     'distill-eval-examples': { type: 'string', default: '60' },
     'distill-rows': { type: 'string' },
+    'distill-rows-per-part': { type: 'string', default: '8192' },
   },
 });
-const distillFlags = (['distill-every', 'distill-steps', 'distill-eval-documents', 'distill-eval-kl-documents', 'distill-eval-examples', 'distill-rows'] as const)
+const distillFlags = (['distill-every', 'distill-steps', 'distill-eval-documents', 'distill-eval-kl-documents', 'distill-eval-examples', 'distill-rows', 'distill-rows-per-part'] as const)
   .filter((flag) => values[flag] !== undefined)
   .map((flag) => ` --${flag} ${values[flag]}`)
   .join('');
-const count = (flag: 'distill-every' | 'distill-steps' | 'distill-eval-documents' | 'distill-eval-kl-documents' | 'distill-eval-examples'): number => {
+const count = (flag: 'distill-every' | 'distill-steps' | 'distill-eval-documents' | 'distill-eval-kl-documents' | 'distill-eval-examples' | 'distill-rows-per-part'): number => {
   const value = Number(values[flag]);
   if (!Number.isInteger(value) || value < 1) throw new Error(`--${flag} must be a positive integer; got ${values[flag]}`);
   return value;
@@ -67,6 +68,7 @@ const sections: Record<string, Section> = {
       evalKlDocuments: count('distill-eval-kl-documents'),
       evalExamples: count('distill-eval-examples'),
       rows: values['distill-rows']?.split(','),
+      rowsPerPart: count('distill-rows-per-part'),
     }),
 };
 
