@@ -6,7 +6,7 @@ export { labelOptionsSchema } from './label-options.js';
 export type { LabelOptions, LabelOptionsInput } from './label-options.js';
 export { distillOnline, type OnlineDistillOptions } from './online-distill.js';
 export { onlineDistillOptionsSchema, type OnlineDistillOptionsInput } from './online-options.js';
-export { openOnlineTeacherRows, defaultOnlineRowsPerPart, type OnlineTeacherOptions, type OnlineTeacherRows } from './online-rows.js';
+export { openOnlineTeacherRows, defaultOnlineRowsPerPart, type FullDistribution, type OnlineCompression, type OnlineTeacherOptions, type OnlineTeacherRows } from './online-rows.js';
 export { evaluateStudent } from './evaluate.js';
 export type { EvaluateHooks, EvaluateProgress, EvaluationResult } from './evaluate.js';
 export { evaluateOptionsSchema } from './evaluate-options.js';

@@ -2,14 +2,13 @@
 // its rows as they come, with no files between. The same corpus, compression, quantization,
 // part size and seed give the same student as `kd label` followed by training on the labels.
 import type { QuantizationScheme } from '@kd/codec-parquet';
-import type { CompressionSpec } from '@kd/compress';
 import { train, type TrainHooks, type TrainOptionsInput, type TrainResult } from '@kd/trainer';
 import { PipelineError } from './errors.js';
-import { openOnlineTeacherRows } from './online-rows.js';
+import { openOnlineTeacherRows, type OnlineCompression } from './online-rows.js';
 
 export interface OnlineDistillOptions {
-  /** What the teacher keeps per position (as `kd label`'s compression). */
-  compression: CompressionSpec;
+  /** What the teacher keeps per position (as `kd label`'s compression), or `{ mode: 'full' }`: every probability, mapped onto the student vocabulary. */
+  compression: OnlineCompression;
   /** Default: the codec's default, so the rows equal a dataset's; `none` keeps float32 rows. */
   quantization?: QuantizationScheme | 'none';
   /** Token positions per part (as the dataset writer's rowsPerPart); parts set the data order. */

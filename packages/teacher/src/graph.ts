@@ -1,7 +1,8 @@
 // The fast path: the teacher's own graph with Cast → Div(τ) → Softmax → TopK appended after
 // its logits, so a run returns only [batch, sequence, k] probabilities and ids instead of
 // [batch, sequence, vocabulary] logits (copying and soft-maxing full rows in JavaScript costs
-// more than the forward pass of a small teacher).
+// more than the forward pass of a small teacher). Full-distribution rows take the same graph
+// with only the Softmax appended (appendSoftmax).
 import onnxProto from 'onnx-proto';
 import type { onnx } from 'onnx-proto';
 import { TeacherError } from './errors.js';
@@ -49,24 +50,16 @@ export function decodeModel(bytes: Uint8Array, modelPath: string): onnx.ModelPro
   }
 }
 
-/**
- * Appends the probability head to `model` (mutated) and returns the new bytes. The graph's
- * outputs become just the top-k probabilities and ids, so cache outputs are not copied out.
- * K is a graph input: one session serves every k a label call needs.
- */
-export function appendTopK(
+/** The teacher's softmax at τ as nodes after its logits: Cast to float (fp16 logits), Div(τ), Softmax. */
+function probabilityNodes(
   model: onnx.ModelProto,
   signature: ModelSignature,
   temperature: number,
   modelPath: string,
-  sampling?: GraphSampling,
-): { bytes: Uint8Array; names: TopKNames } {
+): { nodes: onnx.INodeProto[]; fresh: (base: string) => string; scaledLogits: string; probabilities: string } {
   const graph = model.graph!;
   if ((graph.initializer ?? []).some((tensor) => tensor.dataLocation === EXTERNAL)) {
     throw new TeacherError('E_MODEL_FORMAT', `${modelPath}: weights are stored in external data files, which the teacher does not load; save the model as a single .onnx file (under 2 GB)`);
-  }
-  if (signature.opset < 11) {
-    throw new TeacherError('E_MODEL_FORMAT', `${modelPath}: opset ${signature.opset} is older than 11, the first with TopK(largest, sorted); export with opset 11 or newer`);
   }
   const taken = new Set<string>();
   for (const node of graph.node ?? []) for (const name of [...(node.input ?? []), ...(node.output ?? [])]) taken.add(name);
@@ -96,6 +89,39 @@ export function appendTopK(
   // axis −1: in opset < 13 Softmax flattens from the axis onward, which for the last axis is
   // the same per-row softmax.
   nodes.push({ opType: 'Softmax', name: fresh('softmax'), input: [current], output: [probabilities], attribute: [intAttribute('axis', -1)] });
+  return { nodes, fresh, scaledLogits: current, probabilities };
+}
+
+/**
+ * Appends the whole softmax at τ to `model` (mutated) and returns the new bytes: the graph's
+ * only output becomes the probabilities [batch, sequence, vocabulary] (full-distribution rows,
+ * no selection), so no TopK over the whole vocabulary sorts them and no cache output is copied.
+ */
+export function appendSoftmax(model: onnx.ModelProto, signature: ModelSignature, temperature: number, modelPath: string): { bytes: Uint8Array; probabilities: string } {
+  const { nodes, probabilities } = probabilityNodes(model, signature, temperature, modelPath);
+  const graph = model.graph!;
+  graph.node!.push(...nodes.map((node) => proto.NodeProto.create(node)));
+  graph.output = [proto.ValueInfoProto.create({ name: probabilities, type: { tensorType: { elemType: FLOAT } } })];
+  return { bytes: proto.ModelProto.encode(model).finish(), probabilities };
+}
+
+/**
+ * Appends the probability head to `model` (mutated) and returns the new bytes. The graph's
+ * outputs become just the top-k probabilities and ids, so cache outputs are not copied out.
+ * K is a graph input: one session serves every k a label call needs.
+ */
+export function appendTopK(
+  model: onnx.ModelProto,
+  signature: ModelSignature,
+  temperature: number,
+  modelPath: string,
+  sampling?: GraphSampling,
+): { bytes: Uint8Array; names: TopKNames } {
+  if (signature.opset < 11) {
+    throw new TeacherError('E_MODEL_FORMAT', `${modelPath}: opset ${signature.opset} is older than 11, the first with TopK(largest, sorted); export with opset 11 or newer`);
+  }
+  const graph = model.graph!;
+  const { nodes, fresh, scaledLogits: current, probabilities } = probabilityNodes(model, signature, temperature, modelPath);
   const names: TopKNames = { k: fresh('top_k'), probabilities: fresh('top_probabilities'), ids: fresh('top_ids') };
   const ids64 = fresh('top_ids_int64');
   nodes.push({

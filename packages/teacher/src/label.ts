@@ -4,6 +4,7 @@
 import { createRandom, keptCount, SampledRowAssembler, SparseRowsBuilder, type CompressionSpec, type SampledSpec, type SparseRows } from '@kd/compress';
 import { packBatches, type BatchOptions } from './batches.js';
 import type { PaddedBatch } from './feeds.js';
+import { RowFolder, type DistributionFold } from './full-rows.js';
 
 export interface LabelOptions {
   /** Which probabilities to keep per position. */
@@ -40,6 +41,11 @@ export interface LabelSettings extends BatchOptions {
   /** The teacher's vocabulary size (no draws exist beyond k candidates when k reaches it). */
   vocabSize: number;
   onBatch?: LabelOptions['onBatch'];
+  /**
+   * Full-distribution rows: `run` returns the whole softmax ([batch, sequence, vocabSize], k =
+   * vocabSize, no ids) and each position becomes one folded row; `spec` is then not consulted.
+   */
+  fold?: DistributionFold;
 }
 
 interface Pending<D> {
@@ -60,14 +66,15 @@ export async function* labelTokenized<D extends { tokenIds: Uint32Array }>(
   // Initial capacity only (the builder grows): adaptive rows usually keep far fewer than kMax.
   const expectedKept =
     spec.mode === 'fixed' ? spec.k : spec.mode === 'sampled' ? Math.min(spec.samples, 16) : Math.min(spec.kMax, 2 * spec.kMin + 8) + (spec.mode === 'hybrid' ? spec.samples : 0);
-  const sampler = spec.mode === 'sampled' || spec.mode === 'hybrid' ? new DrawAssembler(spec, k, settings.vocabSize) : undefined;
+  const folder = settings.fold ? new RowFolder(settings.fold, settings.vocabSize) : undefined;
+  const sampler = !folder && (spec.mode === 'sampled' || spec.mode === 'hybrid') ? new DrawAssembler(spec, k, settings.vocabSize) : undefined;
   let ordinal = 0;
   const queue: Pending<D>[] = [];
   const pendingOf = new Map<D, Pending<D>>();
   for await (const packed of packBatches(documents, settings)) {
     for (const { document, windows } of packed.opened) {
       const length = document.tokenIds.length;
-      const pending = { document, ordinal: ordinal++, windowsLeft: windows, rows: new SparseRowsBuilder(length, length * expectedKept) };
+      const pending = { document, ordinal: ordinal++, windowsLeft: windows, rows: new SparseRowsBuilder(length, length * (folder ? folder.width : expectedKept)) };
       queue.push(pending);
       pendingOf.set(document, pending);
     }
@@ -83,6 +90,10 @@ export async function* labelTokenized<D extends { tokenIds: Uint32Array }>(
         const { start, end, labelFrom } = slot.window;
         for (let position = labelFrom; position < end; position++) {
           const flat = row * padded.sequence + position - start;
+          if (folder) {
+            folder.push(pending.rows, probabilities, flat * k);
+            continue;
+          }
           if (sampler) {
             sampler.push(pending.rows, output, flat, pending.ordinal, position);
             continue;

@@ -11,7 +11,8 @@ import { z } from 'zod';
 import { executionProviders, type TeacherDevice } from './device.js';
 import { TeacherError } from './errors.js';
 import { buildFeeds, type PaddedBatch } from './feeds.js';
-import { appendTopK, decodeModel, type GraphSampling } from './graph.js';
+import { identityFold, type DistributionFold } from './full-rows.js';
+import { appendSoftmax, appendTopK, decodeModel, type GraphSampling } from './graph.js';
 import { labelTokenized, type LabelOptions, type LabelSettings, type TopKRunner } from './label.js';
 import { readSignature, type ModelSignature } from './signature.js';
 import { checkWindowOptions } from './windows.js';
@@ -32,6 +33,11 @@ export interface LoadTeacherOptions {
   maxVocabPadding?: number;
 }
 
+/** Windowing and batching of `labelFull`, and how its rows are folded. */
+export interface FullLabelOptions extends Omit<LabelOptions, 'spec'> {
+  fold?: DistributionFold;
+}
+
 export type TokenIdArray = Int32Array | BigInt64Array;
 export type AttentionMaskArray = Int32Array | BigInt64Array | Uint8Array;
 
@@ -49,6 +55,12 @@ export interface Teacher {
   readonly tokenizer: Tokenizer;
   /** Tokenizes (BOS + tokens + EOS), windows, batches and labels documents; yields them in input order. */
   label(documents: AsyncIterable<CorpusDocument> | Iterable<CorpusDocument>, options: LabelOptions): AsyncGenerator<LabelledDocument>;
+  /**
+   * Like `label`, but every row is the position's whole softmax at τ (no selection): folded by
+   * `fold` when given (one entry per column, e.g. per student id of a vocabulary map), else one
+   * entry per teacher id in id order. The run returns the softmax itself (no TopK sorts it).
+   */
+  labelFull(documents: AsyncIterable<CorpusDocument> | Iterable<CorpusDocument>, options?: FullLabelOptions): AsyncGenerator<LabelledDocument>;
   /** Labels exactly these ids (no BOS or EOS added): row t is the distribution after ids[0..t]. */
   labelTokenIds(ids: ArrayLike<number>, options: LabelOptions): Promise<SparseRows>;
   /** Full logits [batch, sequence, vocabSize] of the original graph (no temperature), for baselines and fidelity checks. */
@@ -221,14 +233,7 @@ export async function loadTeacher(dir: string, options: LoadTeacherOptions = {})
     return runnerOn(session, names);
   };
 
-  const settingsFor = (labelOptions: LabelOptions): LabelSettings => {
-    const spec: CompressionSpec = validateSpec(labelOptions.spec, vocabSize);
-    // Sampled rows need no candidates (the draws come from the graph): one keeps the head cheap.
-    const needed = spec.mode === 'fixed' ? spec.k : spec.mode === 'sampled' ? 1 : Math.min(spec.kMax, vocabSize);
-    const k = options.topK ?? needed;
-    if (k < needed) {
-      throw new TeacherError('E_OPTIONS', `the spec keeps up to ${needed} probabilities per position but the teacher was loaded with topK ${k}; load it with topK ≥ ${needed} or lower k/kMax`);
-    }
+  const batchSettingsFor = (labelOptions: Omit<LabelOptions, 'spec'>) => {
     const window = labelOptions.window ?? Math.min(contextLength, 1024);
     const stride = labelOptions.stride ?? Math.max(1, Math.floor(window / 2));
     const batchSize = labelOptions.batchSize ?? 64;
@@ -237,8 +242,37 @@ export async function loadTeacher(dir: string, options: LoadTeacherOptions = {})
     checkWindowOptions(window, stride, contextLength);
     checkPositive('batchSize', batchSize, true);
     checkPositive('batchTokens', batchTokens, true);
-    return { spec, k: Math.min(spec.mode === 'sampled' ? needed : k, vocabSize), vocabSize, window, stride, batchSize, batchTokens, padId: tokenizer.roles.eos ?? 0, onBatch: labelOptions.onBatch };
+    return { vocabSize, window, stride, batchSize, batchTokens, padId: tokenizer.roles.eos ?? 0, onBatch: labelOptions.onBatch };
   };
+  const settingsFor = (labelOptions: LabelOptions): LabelSettings => {
+    const spec: CompressionSpec = validateSpec(labelOptions.spec, vocabSize);
+    // Sampled rows need no candidates (the draws come from the graph): one keeps the head cheap.
+    const needed = spec.mode === 'fixed' ? spec.k : spec.mode === 'sampled' ? 1 : Math.min(spec.kMax, vocabSize);
+    const k = options.topK ?? needed;
+    if (k < needed) {
+      throw new TeacherError('E_OPTIONS', `the spec keeps up to ${needed} probabilities per position but the teacher was loaded with topK ${k}; load it with topK ≥ ${needed} or lower k/kMax`);
+    }
+    return { ...batchSettingsFor(labelOptions), spec, k: Math.min(spec.mode === 'sampled' ? needed : k, vocabSize) };
+  };
+  // The whole softmax, no TopK: built on the first labelFull call.
+  let softmaxSession: Promise<{ session: InferenceSession; probabilities: string }> | undefined;
+  const runSoftmax: TopKRunner = async (batch) => {
+    softmaxSession ??= (async () => {
+      const graph = appendSoftmax(decodeModel(modelBytes, modelPath!), signature, temperature, modelPath!);
+      return { session: await createSession(graph.bytes), probabilities: graph.probabilities };
+    })();
+    const { session, probabilities } = await softmaxSession;
+    const result = await runSession(session, buildFeeds(signature, batch), undefined, modelPath);
+    return { probabilities: result[probabilities].data as Float32Array, ids: new Int32Array(0) };
+  };
+
+  async function* framed(documents: AsyncIterable<CorpusDocument> | Iterable<CorpusDocument>) {
+    for await (const document of documents) {
+      // BOS + tokens + EOS, the markers on empty spans at the start and the end.
+      const { ids: tokenIds, offsets } = await tokenizer.frame(document.text);
+      yield { source: document, tokenIds, offsets };
+    }
+  }
 
   let closed = false;
   const ensureOpen = () => {
@@ -257,14 +291,17 @@ export async function loadTeacher(dir: string, options: LoadTeacherOptions = {})
     async *label(documents, labelOptions) {
       ensureOpen();
       const settings = settingsFor(labelOptions);
-      async function* tokenized() {
-        for await (const document of documents) {
-          // BOS + tokens + EOS, the markers on empty spans at the start and the end.
-          const { ids: tokenIds, offsets } = await tokenizer.frame(document.text);
-          yield { source: document, tokenIds, offsets };
-        }
+      for await (const { document, rows } of labelTokenized(framed(documents), await runnerFor(settings.spec), settings)) {
+        const { source } = document;
+        yield { index: source.index, id: source.id, task: source.task, text: source.text, tokenIds: document.tokenIds, offsets: document.offsets, rows };
       }
-      for await (const { document, rows } of labelTokenized(tokenized(), await runnerFor(settings.spec), settings)) {
+    },
+    async *labelFull(documents, labelOptions = {}) {
+      ensureOpen();
+      const fold = labelOptions.fold ?? identityFold(vocabSize);
+      // Every id is a candidate: the rows' description as a selection is fixed k = vocabulary.
+      const settings: LabelSettings = { ...batchSettingsFor(labelOptions), spec: { mode: 'fixed', k: vocabSize }, k: vocabSize, fold };
+      for await (const { document, rows } of labelTokenized(framed(documents), runSoftmax, settings)) {
         const { source } = document;
         yield { index: source.index, id: source.id, task: source.task, text: source.text, tokenIds: document.tokenIds, offsets: document.offsets, rows };
       }
@@ -304,6 +341,7 @@ export async function loadTeacher(dir: string, options: LoadTeacherOptions = {})
       await fastSession.release();
       if (fullSession) await (await fullSession).release();
       for (const entry of samplingSessions.values()) await (await entry).session.release();
+      if (softmaxSession) await (await softmaxSession).session.release();
     },
   };
 }

@@ -19,6 +19,13 @@ export interface TeacherRowSource {
   readonly width?: number;
   /** Rows are sampled estimates (compression sampled or hybrid), not exact probabilities. */
   readonly sampled?: boolean;
+  /**
+   * Rows whose ids are already student ids (a source that folds the teacher's rows onto the
+   * student vocabulary itself, e.g. full-distribution rows): the sampler maps them by identity.
+   */
+  readonly studentIds?: boolean;
+  /** Called once with the run's vocabulary map before `width` is read or any part is: a source that folds onto student ids needs it. */
+  useVocabulary?(teacherToStudent: Int32Array, studentVocabSize: number): void;
   part(index: number): Promise<LabelledDocument[]>;
   /** The texts of part `index` without their rows, where that is much cheaper (an online teacher): enough to count windows. */
   texts?(index: number): Promise<string[]>;
@@ -98,6 +105,12 @@ export async function studentPart(documents: readonly LabelledDocument[], encode
   return { tokens, teacherRow, rows, aligned };
 }
 
+function identityMap(size: number): Int32Array {
+  const map = new Int32Array(size);
+  for (let id = 0; id < size; id++) map[id] = id;
+  return map;
+}
+
 /** A micro-batch: [batchSize, sequenceLength + 1] tokens and the targets of its batchSize × sequenceLength positions. */
 export interface TeacherBatch {
   position: number;
@@ -125,9 +138,12 @@ export class TeacherBatchSampler {
   constructor(
     private readonly source: TeacherRowSource,
     private readonly encode: StudentEncoder,
-    private readonly options: TeacherBatchOptions,
+    private options: TeacherBatchOptions,
   ) {
     this.slots = new Int32Array(options.studentVocabSize).fill(-1);
+    if (source.studentIds) this.options = { ...options, teacherToStudent: identityMap(options.studentVocabSize) };
+    // A target row holds distinct student ids: no width beyond the student vocabulary is ever needed.
+    if (this.options.width > options.studentVocabSize) this.options = { ...this.options, width: options.studentVocabSize };
   }
 
   get windows(): number {

@@ -13,9 +13,16 @@ import { reverseKlFloor, type DistillationSettings, type SoftTargets } from './k
 /** Input names the fragment declares. */
 const inputs = { ids: 'kd_ids', probs: 'kd_probs', mask: 'kd_mask', residual: 'kd_residual', present: 'kd_present' } as const;
 
-/** Teacher data of a micro-batch: repeated ids of a row merged into the first (mask 1), repeats and padding mask 0. */
+/** Per id: where it first appears in the current row (−1 elsewhere); grown to the largest id seen. */
+let firstAtScratch = new Int32Array(0);
+
+/**
+ * Teacher data of a micro-batch: repeated ids of a row merged into the first (mask 1), repeats
+ * and padding mask 0. Linear in the entries (a row may hold thousands of ids: full-distribution
+ * targets), and int32 ids, which GatherElements and ScatterElements take as they are.
+ */
 export function distillationFeeds(targets: SoftTargets | undefined, rows: number, width: number): Record<string, EngineTensor> {
-  const ids = new BigInt64Array(rows * width);
+  const ids = new Int32Array(rows * width);
   const probs = new Float32Array(rows * width);
   const mask = new Float32Array(rows * width);
   const residual = new Float32Array(rows);
@@ -29,23 +36,28 @@ export function distillationFeeds(targets: SoftTargets | undefined, rows: number
       present[row] = 1;
       residual[row] = targets.residual[row];
       const base = row * width;
+      let firstAt = firstAtScratch;
       for (let k = 0; k < width; k++) {
         const id = targets.ids[base + k];
-        ids[base + k] = BigInt(id);
-        let first = k;
-        for (let j = 0; j < k; j++) {
-          if (targets.ids[base + j] === id) {
-            first = j;
-            break;
-          }
+        if (id >= firstAt.length) {
+          const grown = new Int32Array(Math.max(id + 1, 2 * firstAt.length)).fill(-1);
+          grown.set(firstAt);
+          firstAt = firstAtScratch = grown;
+        }
+        ids[base + k] = id;
+        let first = firstAt[id];
+        if (first < 0) {
+          first = k;
+          firstAt[id] = k;
+          mask[base + k] = 1;
         }
         probs[base + first] += targets.probs[base + k];
-        if (first === k) mask[base + k] = 1;
       }
+      for (let k = 0; k < width; k++) firstAt[targets.ids[base + k]] = -1;
     }
   }
   return {
-    [inputs.ids]: { type: 'int64', data: ids, dims: [rows, width] },
+    [inputs.ids]: { type: 'int32', data: ids, dims: [rows, width] },
     [inputs.probs]: { type: 'float32', data: probs, dims: [rows, width] },
     [inputs.mask]: { type: 'float32', data: mask, dims: [rows, width] },
     [inputs.residual]: { type: 'float32', data: residual, dims: [rows, 1] },
@@ -97,7 +109,7 @@ export function distillationEngineObjective(settings: DistillationSettings, widt
     build(graph: GraphBuilder, context: ObjectiveContext) {
       const { logits, rowWeights, rows } = context;
       const scalar = (value: number) => graph.floats(graph.unique('kd_const'), Float32Array.of(value), []);
-      const ids = graph.input(inputs.ids, 'int64', [rows, width]);
+      const ids = graph.input(inputs.ids, 'int32', [rows, width]);
       const teacher = graph.input(inputs.probs, 'float', [rows, width]);
       const mask = graph.input(inputs.mask, 'float', [rows, width]);
       const teacherResidual = graph.input(inputs.residual, 'float', [rows, 1]);

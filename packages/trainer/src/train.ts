@@ -189,6 +189,7 @@ async function openSampler(options: TrainSettings, studentTokenizer: string, mod
   } else {
     const { map, student } = await openVocabulary(vocabulary);
     source = inputs.teacherRows!;
+    source.useVocabulary?.(map.teacherToStudent, student.vocabSize);
     if (source.width === undefined) throw new TrainerError('E_OPTIONS', 'train: an online teacher row source must say its width (the most ids a row keeps)');
     width = source.width;
     encode = studentEncoder(student);
