@@ -54,6 +54,18 @@ describe('kd train --objective kd --teacher (online)', () => {
     expect(other.losses).not.toEqual(library.losses);
   });
 
+  it('offers full-distribution rows (--mode full) and refuses them with a quantization or a compression setting', { timeout: 120_000 }, async () => {
+    const help: string[] = [];
+    const command = trainCommand();
+    command.exitOverride();
+    command.configureOutput({ writeOut: (text) => help.push(text), writeErr: () => {} });
+    await expect(command.parseAsync(['--objective', 'kd', '--teacher', teacher, '--help'], { from: 'user' })).rejects.toMatchObject({ code: 'commander.helpDisplayed' });
+    expect(help.join('').replace(/\s+/g, ' ')).toMatch(/--mode <mode> .*choices: fixed, adaptive, sampled, hybrid, full/);
+    const base = ['--objective', 'kd', '--teacher', teacher, '--corpus', corpus, '--student-tokenizer', studentTokenizer, '--steps', '1', '--out', '/tmp/never-full', '--mode', 'full'];
+    await expect(run([...base, '--quantization', 'u8-log'])).rejects.toThrow(/quantization u8-log does not apply to compression mode full/);
+    await expect(run([...base, '--k', '8'])).rejects.toThrow(/--k does not apply with --mode full/);
+  });
+
   it('refuses online options without a teacher', async () => {
     await expect(run(['--objective', 'kd', '--labels', '/nonexistent/labels', '--student-tokenizer', studentTokenizer, '--teacher-tokenizer', studentTokenizer, '--out', '/tmp/never-online', '--steps', '1', '--k', '8'])).rejects.toMatchObject({ code: 'E_USAGE', message: expect.stringMatching(/teacher/) });
   });

@@ -4,7 +4,7 @@ export { labelCorpus } from './label-corpus.js';
 export type { LabelHooks, LabelProgress, LabelStart, LabelSummary } from './label-corpus.js';
 export { labelOptionsSchema } from './label-options.js';
 export type { LabelOptions, LabelOptionsInput } from './label-options.js';
-export { distillOnline, type OnlineDistillOptions } from './online-distill.js';
+export { distillOnline, type OnlineDistillHooks, type OnlineDistillOptions } from './online-distill.js';
 export { onlineDistillOptionsSchema, type OnlineDistillOptionsInput } from './online-options.js';
 export { openOnlineTeacherRows, defaultOnlineRowsPerPart, type FullDistribution, type OnlineCompression, type OnlineTeacherOptions, type OnlineTeacherRows } from './online-rows.js';
 export { evaluateStudent } from './evaluate.js';

@@ -20,11 +20,18 @@ export interface OnlineDistillOptions {
   threads?: number;
 }
 
+/** Training hooks, and one for the teacher in the loop. */
+export interface OnlineDistillHooks extends TrainHooks {
+  /** Called after the teacher labelled a part (each time an epoch visits it): its index, token positions and seconds taken. */
+  onTeacherPart?: (part: { index: number; positions: number; seconds: number }) => void;
+}
+
 /** Trains a student with objective kd from a teacher running in the loop over `options.corpus`. */
-export async function distillOnline(options: TrainOptionsInput, online: OnlineDistillOptions, hooks: TrainHooks = {}): Promise<TrainResult> {
+export async function distillOnline(options: TrainOptionsInput, online: OnlineDistillOptions, hooks: OnlineDistillHooks = {}): Promise<TrainResult> {
   if (options.teacher === undefined || options.corpus === undefined) {
     throw new PipelineError('E_OPTIONS', 'online distillation needs teacher (the teacher folder) and corpus (the text it labels)');
   }
+  const { onTeacherPart, ...trainHooks } = hooks;
   const rows = await openOnlineTeacherRows({
     teacher: options.teacher,
     corpus: options.corpus,
@@ -38,9 +45,10 @@ export async function distillOnline(options: TrainOptionsInput, online: OnlineDi
     window: online.window,
     stride: online.stride,
     threads: online.threads,
+    onPart: onTeacherPart,
   });
   try {
-    return await train({ ...options, objective: 'kd', teacherTokenizer: options.teacherTokenizer ?? rows.teacherTokenizer }, hooks, { teacherRows: rows });
+    return await train({ ...options, objective: 'kd', teacherTokenizer: options.teacherTokenizer ?? rows.teacherTokenizer }, trainHooks, { teacherRows: rows });
   } finally {
     await rows.close();
   }

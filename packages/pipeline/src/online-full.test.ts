@@ -128,7 +128,12 @@ describe('online full-distribution distillation', () => {
       limit: corpusSlice.limit,
     });
     const outs = [await fresh('kd-online-full-a-'), await fresh('kd-online-full-b-')];
-    const [first, second] = [await distillOnline(base(outs[0]!), { compression: full, rowsPerPart }), await distillOnline(base(outs[1]!), { compression: full, rowsPerPart })];
+    const visits: { index: number; positions: number }[] = [];
+    const first = await distillOnline(base(outs[0]!), { compression: full, rowsPerPart }, { onTeacherPart: ({ index, positions }) => visits.push({ index, positions }) });
+    const second = await distillOnline(base(outs[1]!), { compression: full, rowsPerPart });
+    // The teacher ran in the loop: each part it labelled is reported with its positions.
+    expect(visits.length).toBeGreaterThan(0);
+    expect(visits.every((visit) => visit.positions > 0)).toBe(true);
     expect(first.losses).toHaveLength(8);
     expect(first.losses.every(Number.isFinite)).toBe(true);
     expect((first.losses[6]! + first.losses[7]!) / 2).toBeLessThan((first.losses[0]! + first.losses[1]!) / 2);

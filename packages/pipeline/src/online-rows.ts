@@ -34,6 +34,8 @@ export interface OnlineTeacherOptions {
   window?: number;
   stride?: number;
   threads?: number;
+  /** Called after each part is labelled: its index, token positions and seconds taken. */
+  onPart?: (part: { index: number; positions: number; seconds: number }) => void;
 }
 
 export interface OnlineTeacherRows extends TeacherRowSource {
@@ -140,10 +142,14 @@ export async function openOnlineTeacherRows(options: OnlineTeacherOptions): Prom
       async part(index) {
         const range = parts[index];
         if (range === undefined) throw new PipelineError('E_OPTIONS', `part ${index} does not exist: the corpus makes ${parts.length} parts`);
+        const started = performance.now();
         const labelled: LabelledDocument[] = [];
+        let positions = 0;
         for await (const document of labelPart(documentsIn(options, range[0], range[1]))) {
           labelled.push(full || quantization === 'none' ? document : { ...document, rows: roundTripRows(document.rows, quantization) });
+          positions += document.rows.length;
         }
+        options.onPart?.({ index, positions, seconds: (performance.now() - started) / 1000 });
         return labelled;
       },
       async texts(index) {

@@ -92,6 +92,8 @@ export function trainCommand(): Command {
       '         --student-tokenizer examples/student-tokenizer/tokenizer.json --alpha 0.5 --steps 500 --out out/kd-student',
       'kd train --objective kd --teacher examples/teacher --teacher-tokenizer examples/teacher/tokenizer.json --corpus examples/corpus/train.jsonl \\',
       '         --student-tokenizer examples/student-tokenizer/tokenizer.json --mode fixed --k 16 --steps 500 --out out/online-student',
+      'kd train --objective kd --teacher examples/teacher --corpus examples/corpus/train.jsonl --student-tokenizer examples/student-tokenizer/tokenizer.json \\',
+      '         --mode full --steps 500 --out out/full-student   # every teacher probability mapped (full-distribution KD)',
     ],
     run: (options, own) => runTrain(options, own),
   });
