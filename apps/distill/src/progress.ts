@@ -59,6 +59,13 @@ export class Progress {
     this.stream.write(`\r${line.slice(0, columns - 1).padEnd(columns - 1)}`);
   }
 
+  /** Wipes the drawn line so another line can be printed in its place (redrawn at the next update). */
+  clear(): void {
+    if (!this.enabled) return;
+    this.stream.write(`\r${' '.repeat((this.stream.columns ?? 120) - 1)}\r`);
+    this.lastDraw = 0;
+  }
+
   finish(): void {
     if (this.enabled) this.stream.write('\n');
   }

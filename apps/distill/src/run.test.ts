@@ -2,7 +2,7 @@
 // kd run end to end on a tiny config: every stage runs, a rerun skips them all, a run stopped
 // after training resumes from the checkpoint, a changed eval section redoes only the eval; the
 // report opens in a real browser
-// (Debian's chromium through puppeteer-core) with its chart and table.
+// (Debian's chromium through puppeteer-core) with its train and eval curves and table.
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -64,9 +64,14 @@ describe('kd run', () => {
     expect(first.eval!.klToTeacher).toBeGreaterThan(0);
     expect(first.eval!.classifyExamples).toBe(1);
     expect(existsSync(join(folder, 'export', 'onnx', 'model.onnx'))).toBe(true);
+    expect(Object.keys(first.seconds)).toEqual(['label', 'align', 'train', 'export', 'eval']);
+    expect(first.seconds.train).toBeGreaterThan(0);
     const checkpointState = join(folder, 'student', 'checkpoint', 'state.json');
     const trained = JSON.parse(await readFile(checkpointState, 'utf8'));
     expect(trained.step).toBe(4);
+    // The eval section's corpus is the training run's held-out text: an eval point at step 0 and every step (a tenth of 4 steps, at least 1).
+    expect(trained.evalLosses.map((point: { step: number }) => point.step)).toEqual([0, 1, 2, 3, 4]);
+    expect(trained.settings.evaluation).toMatchObject({ every: 1 });
 
     const again = await run();
     expect(again.stages).toEqual({ label: 'skipped', align: 'skipped', train: 'skipped', export: 'skipped', eval: 'skipped' });
@@ -79,7 +84,7 @@ describe('kd run', () => {
     await writeFile(first.state, JSON.stringify(state));
     const resumed = await run();
     expect(resumed.stages).toEqual({ label: 'skipped', align: 'skipped', train: 'done', export: 'done', eval: 'done' });
-    expect(JSON.parse(await readFile(checkpointState, 'utf8')).losses).toEqual(trained.losses);
+    expect(JSON.parse(await readFile(checkpointState, 'utf8'))).toMatchObject({ losses: trained.losses, evalLosses: trained.evalLosses });
 
     const reevaluated = await run(32);
     expect(reevaluated.stages).toEqual({ label: 'skipped', align: 'skipped', train: 'skipped', export: 'skipped', eval: 'done' });
@@ -98,6 +103,10 @@ describe('kd run', () => {
         const box = document.querySelector('svg.loss-chart')?.getBoundingClientRect();
         return {
           points: chart?.getAttribute('points')?.trim().split(/\s+/).length ?? 0,
+          evalPoints: document.querySelector('svg.loss-chart polyline.eval')?.getAttribute('points')?.trim().split(/\s+/).length ?? 0,
+          evalMarks: Array.from(document.querySelectorAll('svg.loss-chart circle.eval-point title')).map((title) => title.textContent),
+          legend: Array.from(document.querySelectorAll('svg.loss-chart text.legend')).map((text) => text.textContent),
+          heading: document.querySelector('#training h2')?.textContent,
           chartWidth: box?.width ?? 0,
           cells: Array.from(document.querySelectorAll('table.evaluation tbody td')).map((cell) => cell.textContent),
           storageBars: document.querySelectorAll('svg.storage-chart rect').length,
@@ -105,6 +114,10 @@ describe('kd run', () => {
         };
       });
       expect(rendered.points).toBe(4);
+      expect(rendered.heading).toBe('Train and eval loss');
+      expect(rendered.evalPoints).toBe(5);
+      expect(rendered.evalMarks).toEqual(trained.evalLosses.map((point: { step: number; loss: number }) => `step ${point.step}: ${point.loss.toFixed(4)}`));
+      expect(rendered.legend).toEqual(['train loss per step', 'train, moving average', 'eval: held-out cross-entropy']);
       expect(rendered.chartWidth).toBeGreaterThan(100);
       expect(rendered.cells[0]).toBe(longer.eval!.perplexity!.toFixed(2));
       expect(rendered.cells).toContain(longer.eval!.klToTeacher!.toFixed(4));

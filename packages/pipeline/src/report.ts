@@ -1,5 +1,5 @@
 // The run report: one self-contained HTML page (inline SVG and CSS, no script, nothing fetched)
-// with the training loss curve, the evaluation table and the labels' storage beside full fp32
+// with the train and eval loss curves, the evaluation table and the labels' storage beside full fp32
 // rows. It opens from disk in any browser and can be mailed or archived as one file.
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
@@ -15,10 +15,20 @@ export interface ReportLabels {
   meanTailMass?: number;
 }
 
+/** One point of the eval curve: the weights after `step` optimizer steps, their mean CE per held-out token. */
+export interface EvalPoint {
+  step: number;
+  loss: number;
+}
+
 export interface ReportInput {
   title?: string;
   /** Training loss per optimizer step (a checkpoint's `losses`). */
   losses?: readonly number[];
+  /** The held-out eval curve (a checkpoint's `evalLosses`): cross-entropy per token after `step` steps. */
+  evalLosses?: readonly EvalPoint[];
+  /** Held-out tokens behind each eval point. */
+  evalTokens?: number;
   /** Evaluated models, one table row each. */
   evaluations?: readonly { name: string; result: EvaluationResult }[];
   labels?: ReportLabels;
@@ -59,24 +69,32 @@ function movingAverage(values: readonly number[], width: number): number[] {
   return out;
 }
 
-/** The training loss per step as an SVG line chart (raw steps faint, moving average bold). */
-export function lossChart(losses: readonly number[]): string {
-  const finite = losses.filter((loss) => Number.isFinite(loss));
+/**
+ * The loss curves as one SVG line chart over optimizer steps: the training loss of every step
+ * (raw faint, moving average bold) and, when recorded, the held-out eval loss (points joined).
+ * Train loss n is the loss of step n's batch; eval point n is measured after step n.
+ */
+export function lossChart(losses: readonly number[], evalLosses: readonly EvalPoint[] = []): string {
+  const evalFinite = evalLosses.filter((point) => Number.isFinite(point.loss));
+  const finite = [...losses.filter((loss) => Number.isFinite(loss)), ...evalFinite.map((point) => point.loss)];
   if (finite.length === 0) return '<p class="empty">no training losses recorded</p>';
   const width = 640;
   const height = 260;
   const left = 56;
   const right = 16;
-  const top = 16;
+  const top = 30;
   const bottom = 36;
   const minimum = Math.min(...finite);
   const maximum = Math.max(...finite);
   const span = maximum - minimum || 1;
-  const x = (step: number) => left + ((width - left - right) * step) / Math.max(1, losses.length - 1);
+  // Steps 1…n of the train curve; the eval curve may start at step 0.
+  const firstStep = evalFinite.length > 0 && evalFinite[0].step < 1 ? 0 : 1;
+  const lastStep = Math.max(losses.length, ...evalFinite.map((point) => point.step), firstStep + 1);
+  const x = (step: number) => left + ((width - left - right) * (step - firstStep)) / Math.max(1, lastStep - firstStep);
   const y = (loss: number) => top + ((height - top - bottom) * (maximum - loss)) / span;
   const points = (values: readonly number[]) =>
     values
-      .map((value, step) => (Number.isFinite(value) ? `${x(step).toFixed(1)},${y(value).toFixed(1)}` : ''))
+      .map((value, index) => (Number.isFinite(value) ? `${x(index + 1).toFixed(1)},${y(value).toFixed(1)}` : ''))
       .filter(Boolean)
       .join(' ');
   const ticks = [0, 0.25, 0.5, 0.75, 1].map((fraction) => minimum + fraction * span);
@@ -84,14 +102,29 @@ export function lossChart(losses: readonly number[]): string {
     .map((tick) => `<line x1="${left}" x2="${width - right}" y1="${y(tick).toFixed(1)}" y2="${y(tick).toFixed(1)}" class="grid"/><text x="${left - 6}" y="${(y(tick) + 4).toFixed(1)}" text-anchor="end">${tick.toFixed(2)}</text>`)
     .join('');
   const smooth = movingAverage(losses.map((loss) => (Number.isFinite(loss) ? loss : minimum)), Math.max(1, Math.round(losses.length / 20)));
+  const evalLine = evalFinite.map((point) => `${x(point.step).toFixed(1)},${y(point.loss).toFixed(1)}`).join(' ');
+  const evalMarks = evalFinite
+    .map((point) => `<circle cx="${x(point.step).toFixed(1)}" cy="${y(point.loss).toFixed(1)}" r="3" class="eval-point"><title>step ${point.step}: ${point.loss.toFixed(4)}</title></circle>`)
+    .join('');
+  const legendEntry = (index: number, kind: string, label: string) => {
+    const at = left + 8 + index * 190;
+    return `<line x1="${at}" x2="${at + 22}" y1="12" y2="12" class="${kind}"/><text x="${at + 28}" y="16" class="legend">${label}</text>`;
+  };
+  const legend = [
+    legendEntry(0, 'raw', 'train loss per step'),
+    legendEntry(1, 'smooth', 'train, moving average'),
+    ...(evalFinite.length > 0 ? [legendEntry(2, 'eval', 'eval: held-out cross-entropy')] : []),
+  ].join('');
   return [
-    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="training loss per step" class="loss-chart">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="${evalFinite.length > 0 ? 'train and eval loss per step' : 'training loss per step'}" class="loss-chart">`,
     grid,
     `<line x1="${left}" x2="${left}" y1="${top}" y2="${height - bottom}" class="axis"/><line x1="${left}" x2="${width - right}" y1="${height - bottom}" y2="${height - bottom}" class="axis"/>`,
-    `<text x="${left}" y="${height - bottom + 18}" text-anchor="start">1</text><text x="${width - right}" y="${height - bottom + 18}" text-anchor="end">${losses.length}</text>`,
+    `<text x="${left}" y="${height - bottom + 18}" text-anchor="start">${firstStep}</text><text x="${width - right}" y="${height - bottom + 18}" text-anchor="end">${lastStep}</text>`,
     `<text x="${(left + width - right) / 2}" y="${height - 6}" text-anchor="middle">step</text>`,
+    legend,
     `<polyline points="${points(losses)}" class="raw"/>`,
     `<polyline points="${points(smooth)}" class="smooth"/>`,
+    ...(evalFinite.length > 0 ? [`<polyline points="${evalLine}" class="eval"/>`, evalMarks] : []),
     '</svg>',
   ].join('');
 }
@@ -148,6 +181,7 @@ th[scope=row], thead th:first-child { text-align: left; } thead th { border-bott
 svg text { font: 11px system-ui, sans-serif; fill: #5a6272; }
 .grid { stroke: #eceef2; } .axis { stroke: #8a92a2; }
 .raw { fill: none; stroke: #9cb7e6; stroke-width: 1; } .smooth { fill: none; stroke: #1f5bc4; stroke-width: 2; }
+.eval { fill: none; stroke: #d2691e; stroke-width: 2; stroke-dasharray: 5 3; } .eval-point { fill: #d2691e; }
 .labels rect, rect.labels { fill: #1f8a5b; } rect.full { fill: #c2473a; }
 `;
 
@@ -155,7 +189,17 @@ svg text { font: 11px system-ui, sans-serif; fill: #5a6272; }
 export function renderReport(input: ReportInput): string {
   const title = input.title ?? 'kd run report';
   const sections: string[] = [];
-  if (input.losses) sections.push(`<section id="training"><h2>Training loss</h2>${lossChart(input.losses)}<p class="empty">${input.losses.length} steps; last ${figure(input.losses.at(-1), 4)}, bold line: moving average</p></section>`);
+  if (input.losses) {
+    const evalLosses = input.evalLosses ?? [];
+    const lastEval = evalLosses.at(-1);
+    const caption = [
+      `${input.losses.length} steps; last train loss ${figure(input.losses.at(-1), 4)} (the objective's loss on each step's batch)`,
+      ...(lastEval
+        ? [`eval: mean cross-entropy per token (nats) on ${input.evalTokens === undefined ? 'the' : input.evalTokens.toLocaleString('en-US')} held-out tokens at ${evalLosses.length} steps, last ${figure(lastEval.loss, 4)} at step ${lastEval.step}`]
+        : []),
+    ].join('; ');
+    sections.push(`<section id="training"><h2>${lastEval ? 'Train and eval loss' : 'Training loss'}</h2>${lossChart(input.losses, evalLosses)}<p class="empty">${escape(caption)}</p></section>`);
+  }
   if (input.evaluations && input.evaluations.length > 0) sections.push(`<section id="evaluation"><h2>Evaluation</h2>${evaluationTable(input.evaluations)}</section>`);
   if (input.labels) sections.push(`<section id="labels"><h2>Labels: storage against full fp32 rows</h2>${storageChart(input.labels)}${labelsTable(input.labels)}</section>`);
   const notes = input.notes && input.notes.length > 0 ? `<ul class="notes">${input.notes.map((note) => `<li>${escape(note)}</li>`).join('')}</ul>` : '';

@@ -1,5 +1,5 @@
 // Checkpoints: everything a run needs to continue exactly (weights, optimizer moments, step,
-// data position, the loss curve so far) in one folder, replaced atomically: the new folder is
+// data position, the loss and eval curves so far) in one folder, replaced atomically: the new folder is
 // written under a temporary name and renamed into place, so a crash leaves either the old
 // checkpoint or the new one, never half of one. checksums.json (written last) covers every
 // file and is checked on every load.
@@ -28,6 +28,8 @@ export interface CheckpointState {
   settings: RunSettings;
   /** Loss of every step so far (step 1 first). */
   losses: number[];
+  /** The held-out eval curve so far (runs with `evalCorpus`; absent in older checkpoints). */
+  evalLosses?: { step: number; loss: number }[];
   /** Whether the weights and loss were sane when it was written (see checkpoint-health.ts). */
   health?: CheckpointHealth;
   savedAt: string;
@@ -40,6 +42,7 @@ const stateSchema = z.object({
   config: z.record(z.string(), z.unknown()),
   settings: z.record(z.string(), z.unknown()),
   losses: z.array(z.number()),
+  evalLosses: z.array(z.object({ step: z.number().int().nonnegative(), loss: z.number().nullable().transform((loss) => loss ?? Number.NaN) })).optional(),
   health: z
     .object({
       finiteWeights: z.boolean(),

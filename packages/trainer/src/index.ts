@@ -17,6 +17,7 @@ export { estimateTrainingMemory } from './memory.js';
 export type { MemoryEstimate } from './memory.js';
 export { train, trainOptionsSchema, studentShapeSchema } from './train.js';
 export type { TrainOptionsInput, TrainHooks, TrainResult, TrainInputs } from './train.js';
+export type { EvalPoint } from './held-out.js';
 export { TeacherBatchSampler, studentPart } from './kd-batches.js';
 export type { TeacherRowSource, TeacherBatch, TeacherBatchOptions, StudentEncoder, StudentPart } from './kd-batches.js';
 export { writeTarget, emptyTargets, targetWidth } from './kd-targets.js';

@@ -35,6 +35,8 @@ export interface RunSettings {
   clip?: number;
   /** Objective kd: where the teacher rows come from and the distillation settings. */
   distillation?: Record<string, unknown>;
+  /** The held-out evaluation (evalEvery, the tokens and their fingerprint); null: none. */
+  evaluation?: Record<string, unknown> | null;
 }
 
 /** Settings compared on resume, in the order a mismatch is reported. `corpus` (a path) is not among them. */
@@ -58,6 +60,7 @@ const comparedSettings = [
   'engine',
   'threads',
   'distillation',
+  'evaluation',
 ] as const satisfies readonly (keyof RunSettings)[];
 
 export async function sha256OfPath(path: string): Promise<string> {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { findCheckpoint, loadCheckpoint } from './checkpoint.js';
 import { train, type TrainOptionsInput } from './train.js';
-import { devCorpus, studentTokenizer, teacherTokenizer } from './test-fixtures.js';
+import { devCorpus, studentTokenizer, teacherTokenizer, trainCorpus } from './test-fixtures.js';
 
 const folders: string[] = [];
 async function freshFolder(): Promise<string> {
@@ -35,10 +35,20 @@ const base = (out: string): TrainOptionsInput => ({
 });
 
 describe('train (objective ce)', () => {
-  it('a run stopped after step 3 and resumed follows the uninterrupted loss curve exactly', async () => {
-    const whole = await train(base(await freshFolder()));
+  it('a run stopped after step 3 and resumed follows the uninterrupted loss and eval curves exactly', async () => {
+    // Held-out text the run does not train on: every other step, at step 0 and the last step.
+    const evaluation = { evalCorpus: trainCorpus, evalEvery: 2, evalTokens: 40 };
+    const evaluated = (out: string): TrainOptionsInput => ({ ...base(out), ...evaluation });
+    const evaluations: { step: number; tokens: number }[] = [];
+    const whole = await train(evaluated(await freshFolder()), { onEvaluation: ({ step, tokens }) => evaluations.push({ step, tokens }) });
     expect(whole.step).toBe(6);
     expect(whole.losses).toHaveLength(6);
+    expect(whole.evalLosses.map((point) => point.step)).toEqual([0, 2, 4, 6]);
+    expect(evaluations).toEqual([0, 2, 4, 6].map((step) => ({ step, tokens: 40 })));
+    expect(whole.evalTokens).toBe(40);
+    // Untrained, the held-out CE is about ln(32000); the trained weights do better on unseen text.
+    expect(whole.evalLosses[0].loss).toBeGreaterThan(Math.log(32000) - 0.5);
+    expect(whole.evalLosses[3].loss).toBeLessThan(whole.evalLosses[0].loss);
     expect(whole.losses.every(Number.isFinite)).toBe(true);
     // The loss at init is about ln(32000), and training lowers it.
     expect(whole.losses[0]).toBeGreaterThan(Math.log(32000) - 0.5);
@@ -46,22 +56,29 @@ describe('train (objective ce)', () => {
 
     const out = await freshFolder();
     const controller = new AbortController();
-    const first = await train(base(out), { signal: controller.signal, onProgress: (progress) => progress.step === 3 && controller.abort() });
+    const first = await train(evaluated(out), { signal: controller.signal, onProgress: (progress) => progress.step === 3 && controller.abort() });
     expect(first.stopped).toBe(true);
     expect(first.step).toBe(3);
     const saved = await loadCheckpoint(out);
     expect(saved.state.step).toBe(3);
     expect(saved.state.dataPosition).toBe(6);
     saved.model.dispose();
-    await expect(train(base(out))).rejects.toMatchObject({ code: 'E_CHECKPOINT' });
-    await expect(train({ ...base(out), resume: true, batchSize: 3 })).rejects.toMatchObject({ code: 'E_CHECKPOINT' });
+    await expect(train(evaluated(out))).rejects.toMatchObject({ code: 'E_CHECKPOINT' });
+    await expect(train({ ...evaluated(out), resume: true, batchSize: 3 })).rejects.toMatchObject({ code: 'E_CHECKPOINT' });
     // Another thread count would not reproduce the uninterrupted run bit for bit.
     expect(saved.state.settings).toMatchObject({ engine: 'onnxruntime', threads: 2 });
-    await expect(train({ ...base(out), resume: true, threads: 1 })).rejects.toThrow(/threads: the run recorded 2, this resume gives 1/);
+    await expect(train({ ...evaluated(out), resume: true, threads: 1 })).rejects.toThrow(/threads: the run recorded 2, this resume gives 1/);
 
-    const resumed = await train({ ...base(out), resume: true });
+    // The held-out evaluation is part of the contract: another token count would change the curve.
+    await expect(train({ ...evaluated(out), resume: true, evalTokens: 41 })).rejects.toThrow(/evaluation: the run recorded .*"tokens":40.*, this resume gives .*"tokens":41/);
+    await expect(train({ ...base(out), resume: true })).rejects.toThrow(/evaluation: the run recorded .*, this resume gives null/);
+    expect(saved.state.evalLosses).toEqual(whole.evalLosses.slice(0, 2));
+
+    const resumed = await train({ ...evaluated(out), resume: true });
     expect(resumed.step).toBe(6);
     expect(resumed.losses).toEqual(whole.losses);
+    expect(resumed.evalLosses).toEqual(whole.evalLosses);
+    expect((await loadCheckpoint(out).then((loaded) => (loaded.model.dispose(), loaded.state))).evalLosses).toEqual(whole.evalLosses);
     const finalWhole = await loadCheckpoint(whole.checkpoint);
     const finalResumed = await loadCheckpoint(out);
     const name = 'model.layers.0.mlp.down_proj.weight';

@@ -1,6 +1,7 @@
 // The training loop: a student trained with the chosen objective (next-token cross-entropy on
 // a corpus, or distillation from teacher rows), AdamW with warmup + cosine, gradient clipping
-// and accumulation, data prepared ahead of each step, atomic checkpoints and exact resume. Steps run on the
+// and accumulation, data prepared ahead of each step, atomic checkpoints and exact resume, and an
+// optional held-out evaluation every `evalEvery` steps (held-out.ts). Steps run on the
 // onnxruntime engine (src/engine); TensorFlow.js initializes the weights.
 import { availableParallelism } from 'node:os';
 import { mkdir } from 'node:fs/promises';
@@ -25,6 +26,10 @@ import { estimateTrainingMemory, formatBytes, memoryLimit } from './memory.js';
 import { createModel, type LanguageModel } from './model.js';
 import type { TrainProgress } from './progress.js';
 import { learningRateAt } from './schedule.js';
+import { HeldOutEvaluator, readHeldOut, type EvalPoint, type HeldOutSet } from './held-out.js';
+
+/** Held-out tokens evaluated when `evalTokens` is not given: four batches of 8 × 128, a small cost beside the steps. */
+const defaultEvalTokens = 4096;
 
 /** The student's sizes; the vocabulary comes from the tokenizer. */
 export const studentShapeSchema = z
@@ -61,6 +66,9 @@ export const trainOptionsSchema = z
     clip: z.number().min(0).default(1).describe('clip the global gradient norm to this (0: off)'),
     seed: z.number().int().nonnegative().default(0).describe('seed of the initialization and the data order'),
     checkpointEvery: z.number().int().positive().default(100).describe('write a checkpoint every n steps (and at the end)'),
+    evalCorpus: z.string().min(1).optional().describe("held-out text (.jsonl/.txt or a folder): the student's mean cross-entropy per token on it is recorded every evalEvery steps (the hard-label CE also with objective kd); default: no evaluation"),
+    evalEvery: z.number().int().positive().optional().describe('evaluate on evalCorpus every n steps, and at step 0 and the last step (default: a tenth of steps, at least 1)'),
+    evalTokens: z.number().int().positive().optional().describe(`target tokens of evalCorpus evaluated, its first documents framed as the training text (default ${defaultEvalTokens})`),
     resume: z.boolean().default(false).describe('continue the run in out exactly where its checkpoint left off'),
     backend: z.enum(['auto', 'wasm']).default('auto').describe('auto: @tensorflow/tfjs-node when installed, else wasm'),
     threads: z.number().int().positive().optional().describe("onnxruntime intra-op threads (default: the checkpoint's count on resume, else the machine's cores)"),
@@ -72,6 +80,8 @@ export const trainOptionsSchema = z
     if (options.tokenizer !== undefined && options.studentTokenizer !== undefined && options.tokenizer !== options.studentTokenizer) {
       need('studentTokenizer', 'names another file than `tokenizer`; give one of them');
     }
+    if (options.evalEvery !== undefined && options.evalCorpus === undefined) need('evalEvery', 'needs `evalCorpus`: the held-out text to evaluate on');
+    if (options.evalTokens !== undefined && options.evalCorpus === undefined) need('evalTokens', 'needs `evalCorpus`: the held-out text to evaluate on');
     if (options.objective === 'ce' && options.corpus === undefined) need('corpus', 'is required with `objective` ce');
     if (options.objective === 'kd') {
       // Online, the teacher folder holds its tokenizer (distillOnline passes it on).
@@ -93,6 +103,8 @@ export interface TrainInputs {
 export interface TrainHooks {
   /** Called after every optimizer step. */
   onProgress?: (progress: TrainProgress) => void;
+  /** Called after every held-out evaluation (with `evalCorpus`): the point, the tokens evaluated and the seconds it took. */
+  onEvaluation?: (evaluation: EvalPoint & { tokens: number; seconds: number; totalSteps: number }) => void;
   /** Called once with the backend, the engine and the run's shape before the first step. */
   onStart?: (info: { backend: BackendInfo; engine: EngineInfo; config: ModelConfig; parameters: number; startStep: number; corpusTokens: number; memoryBytes: number }) => void;
   /** Stops after the current step: a checkpoint is written and `train` returns with `stopped`. */
@@ -114,6 +126,10 @@ export interface TrainResult {
   step: number;
   /** Loss of every step from 1 to `step` (earlier runs of a resumed training included). */
   losses: number[];
+  /** The eval curve (with `evalCorpus`): mean cross-entropy per held-out token at step 0, every `evalEvery` steps and the last step, earlier runs of a resumed training included; empty without `evalCorpus`. */
+  evalLosses: EvalPoint[];
+  /** Target tokens of each evaluation (0 without `evalCorpus`). */
+  evalTokens: number;
   checkpoint: string;
   /** Step of the checkpoint on disk: earlier than `step` when the weights or loss went bad after it (a healthy checkpoint is never replaced by a diverged one). */
   checkpointStep: number;
@@ -168,7 +184,34 @@ async function runSettings(options: TrainSettings, threads: number, studentToken
     warmupSteps: options.warmupSteps,
     weightDecay: options.weightDecay,
     clip: options.clip,
+    // Filled in once the held-out set is cut (it needs the model's marker ids).
+    evaluation: null,
   };
+}
+
+/** The evaluation's settings as the resume contract records them: the held-out tokens' fingerprint, not the path. */
+function evaluationSettings(options: TrainSettings, set: HeldOutSet | undefined): RunSettings['evaluation'] {
+  if (!set) return null;
+  return { every: evalEveryOf(options), tokens: set.tokens, heldOutSha256: set.sha256 };
+}
+
+function evalEveryOf(options: TrainSettings): number {
+  return options.evalEvery ?? Math.max(1, Math.round(options.steps / 10));
+}
+
+/** Cuts the held-out set of a run with `evalCorpus` (undefined without one). */
+async function heldOutOf(options: TrainSettings, tokenizerPath: string, config: ModelConfig): Promise<HeldOutSet | undefined> {
+  // Without an end-of-document id the run is refused below, before any evaluation.
+  if (options.evalCorpus === undefined || config.eosTokenId === undefined) return undefined;
+  return readHeldOut({
+    corpus: options.evalCorpus,
+    tasks: options.tasks,
+    tokenizerPath,
+    bosId: config.bosTokenId,
+    eosId: config.eosTokenId!,
+    tokens: options.evalTokens ?? defaultEvalTokens,
+    sequenceLength: options.sequenceLength,
+  });
 }
 
 /** Opens the teacher rows of a kd run (labels offline, or the source handed in online) and their sampler. */
@@ -236,6 +279,8 @@ export async function train(input: TrainOptionsInput, hooks: TrainHooks = {}, in
 
   let model: LanguageModel;
   let losses: number[] = [];
+  let evalLosses: EvalPoint[] = [];
+  let heldOut: HeldOutSet | undefined;
   let startStep = 0;
   let dataPosition = 0;
   let tokenizerPath = studentTokenizer;
@@ -256,6 +301,8 @@ export async function train(input: TrainOptionsInput, hooks: TrainHooks = {}, in
     // The thread count is part of what makes a resumed run equal an uninterrupted one.
     settings = await runSettings(options, options.threads ?? recorded.threads ?? availableParallelism(), studentTokenizer);
     try {
+      heldOut = await heldOutOf(options, loaded.tokenizerPath, loaded.state.config);
+      settings.evaluation = evaluationSettings(options, heldOut);
       assertSameSettings(options.out, recorded, settings);
     } catch (error) {
       loaded.model.dispose();
@@ -265,6 +312,7 @@ export async function train(input: TrainOptionsInput, hooks: TrainHooks = {}, in
     settings = { ...settings, corpus: recorded.corpus };
     model = loaded.model;
     losses = loaded.state.losses;
+    evalLosses = loaded.state.evalLosses ?? [];
     startStep = loaded.state.step;
     dataPosition = loaded.state.dataPosition;
     optimizerState = loaded.optimizerState;
@@ -300,6 +348,13 @@ export async function train(input: TrainOptionsInput, hooks: TrainHooks = {}, in
       );
     }
     model = createModel(config, { seed: options.seed });
+    try {
+      heldOut = await heldOutOf(options, studentTokenizer, config);
+    } catch (error) {
+      model.dispose();
+      throw error;
+    }
+    settings.evaluation = evaluationSettings(options, heldOut);
   }
 
   const config = model.config;
@@ -324,6 +379,7 @@ export async function train(input: TrainOptionsInput, hooks: TrainHooks = {}, in
   const initial = new Map([...model.parameters].map(([name, variable]) => [name, (variable.dataSync() as Float32Array).slice()]));
   model.dispose();
   let engine: TrainingEngine<SoftTargets>;
+  let evaluator: HeldOutEvaluator | undefined;
   try {
     engine = await TrainingEngine.create(config, initial, {
       objective,
@@ -333,6 +389,7 @@ export async function train(input: TrainOptionsInput, hooks: TrainHooks = {}, in
       weightDecay: options.weightDecay,
     });
     if (optimizerState) engine.restore(optimizerState, startStep);
+    if (heldOut) evaluator = await HeldOutEvaluator.create(config, heldOut, { batchSize: options.batchSize, sequenceLength: options.sequenceLength, threads: settings.threads! });
   } catch (cause) {
     if (cause instanceof TrainerError) throw cause;
     throw new TrainerError('E_BACKEND', `the onnxruntime engine failed to start: ${(cause as Error).message}`, { cause });
@@ -364,8 +421,19 @@ export async function train(input: TrainOptionsInput, hooks: TrainHooks = {}, in
       model: engine,
       optimizerState: engine.optimizerState(),
       tokenizerPath,
-      state: { step, dataPosition, config, settings, losses, health },
+      state: { step, dataPosition, config, settings, losses, evalLosses, health },
     });
+  };
+  const evalEvery = evalEveryOf(options);
+  const weights = new Map([...engine.parameters].map(([name, parameter]) => [name, parameter.dataSync()]));
+  /** Evaluates the current weights on the held-out set when the step is due (0, every evalEvery, the last). */
+  const evaluate = async () => {
+    if (!evaluator || !(step === 0 || step % evalEvery === 0 || step === options.steps)) return;
+    if (evalLosses.at(-1)?.step === step) return;
+    const began = performance.now();
+    const loss = await evaluator.measure(weights);
+    evalLosses.push({ step, loss });
+    hooks.onEvaluation?.({ step, loss, tokens: evaluator.tokens, seconds: (performance.now() - began) / 1000, totalSteps: options.steps });
   };
   let pendingSave = false;
   let firstRejected: { step: number; health: CheckpointHealth } | undefined;
@@ -384,6 +452,7 @@ export async function train(input: TrainOptionsInput, hooks: TrainHooks = {}, in
     });
     hooks.onStart?.({ backend, engine: engineInfo, config, parameters: [...engine.parameters.values()].reduce((sum, value) => sum + value.size, 0), startStep, corpusTokens: sampler?.tokens ?? stream!.tokens, memoryBytes });
     const tokensPerStep = options.batchSize * options.sequenceLength * options.accumulate;
+    await evaluate();
     const started = performance.now();
     while (step < options.steps) {
       if (hooks.signal?.aborted) {
@@ -430,6 +499,7 @@ export async function train(input: TrainOptionsInput, hooks: TrainHooks = {}, in
         elapsedSeconds,
         etaSeconds: (elapsedSeconds / doneHere) * (options.steps - step),
       });
+      await evaluate();
       if (step === options.steps) await save(false);
       else if (step % options.checkpointEvery === 0) pendingSave = true;
     }
@@ -437,6 +507,7 @@ export async function train(input: TrainOptionsInput, hooks: TrainHooks = {}, in
   } finally {
     await stream?.close();
     await engine.release();
+    await evaluator?.release();
   }
-  return { backend, engine: engineInfo, config, step, losses, checkpoint: lastCheckpoint || checkpointPath(options.out), checkpointStep: keptStep, checkpointHealth: keptHealth, stopped };
+  return { backend, engine: engineInfo, config, step, losses, evalLosses, evalTokens: evaluator?.tokens ?? 0, checkpoint: lastCheckpoint || checkpointPath(options.out), checkpointStep: keptStep, checkpointHealth: keptHealth, stopped };
 }

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { evaluateOptionsSchema, evaluateStudent, writeReport, type EvaluateOptions, type EvaluationResult } from '@kd/pipeline';
+import { evaluateOptionsSchema, evaluateStudent, writeReport, type EvaluateOptions, type EvaluationResult, type ReportInput } from '@kd/pipeline';
 import { loadCheckpoint } from '@kd/trainer';
 import { defineCommand } from '../define-command.js';
 import { Progress } from '../progress.js';
@@ -13,7 +13,7 @@ import { Progress } from '../progress.js';
 const ownSchema = z
   .object({
     json: z.boolean().optional().describe('print the result as one JSON object on stdout (and nothing else there)'),
-    report: z.string().min(1).optional().describe('also write a self-contained report.html here (the eval table; the loss curve for a run folder)'),
+    report: z.string().min(1).optional().describe('also write a self-contained report.html here (the eval table; the train and eval curves for a run folder)'),
   })
   .strict();
 
@@ -35,10 +35,14 @@ export function evaluationLines(result: EvaluationResult): string[] {
   ];
 }
 
-/** The training losses of a run folder, for the report; none for an export. */
-export async function runLosses(student: string): Promise<number[] | undefined> {
-  if (!existsSync(join(student, 'checkpoint', 'state.json')) && !existsSync(join(student, 'state.json'))) return undefined;
-  return (await loadCheckpoint(student)).state.losses;
+/** The train and eval curves of a run folder, for the report; none for an export. */
+export async function runCurves(student: string): Promise<Pick<ReportInput, 'losses' | 'evalLosses' | 'evalTokens'>> {
+  if (!existsSync(join(student, 'checkpoint', 'state.json')) && !existsSync(join(student, 'state.json'))) return {};
+  const loaded = await loadCheckpoint(student);
+  loaded.model.dispose();
+  const { losses, evalLosses, settings } = loaded.state;
+  const tokens = settings.evaluation?.tokens;
+  return { losses, evalLosses, evalTokens: typeof tokens === 'number' ? tokens : undefined };
 }
 
 export async function runEval(options: EvaluateOptions, own: z.output<typeof ownSchema>, log: (line: string) => void = console.log): Promise<EvaluationResult> {
@@ -53,7 +57,7 @@ export async function runEval(options: EvaluateOptions, own: z.output<typeof own
   if (own.report) {
     const path = await writeReport(own.report, {
       title: `kd eval: ${options.student}`,
-      losses: await runLosses(resolve(options.student)),
+      ...(await runCurves(resolve(options.student))),
       evaluations: [{ name: options.student, result }],
       notes: [`corpus ${options.corpus}`, ...(options.teacher ? [`teacher ${options.teacher}`] : [])],
     });

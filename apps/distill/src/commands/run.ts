@@ -2,7 +2,8 @@
 // eval → report. The config has one section per stage holding that stage's library options
 // (the same keys as `kd label|align|train|export|eval --config`), validated by the same schemas;
 // what one stage hands the next (the labels folder, the teacher tokenizer, the run folder, the
-// export) is filled in when the section leaves it out. A rerun skips the stages that finished
+// export, the eval corpus as the training run's held-out text) is filled in when the section
+// leaves it out. Each stage's time is printed and returned. A rerun skips the stages that finished
 // with the same options (recorded in <train.out>/kd-run.json) and resumes an interrupted label
 // or train stage from its own resumable state.
 import { createHash } from 'node:crypto';
@@ -57,6 +58,13 @@ function stage<Schema extends z.ZodType>(schema: Schema, value: Json, name: stri
   throw new CliError('E_CONFIG', `config file ${configPath}: "${key}": ${issue.input === undefined && issue.code === 'invalid_type' ? 'is required' : issue.message}${given}`);
 }
 
+/** `83.4 s`, or `2m05s` from two minutes on. */
+export function formatSeconds(seconds = 0): string {
+  if (seconds < 120) return `${seconds.toFixed(1)} s`;
+  const whole = Math.round(seconds);
+  return `${Math.floor(whole / 60)}m${String(whole % 60).padStart(2, '0')}s`;
+}
+
 const fingerprint = (value: unknown) => createHash('sha256').update(JSON.stringify(value)).digest('hex');
 
 interface RunState {
@@ -91,6 +99,8 @@ export function planRun(config: Json, configPath: string) {
       trainInput.teacherTokenizer ??= join(label.teacher, 'tokenizer.json');
     }
   }
+  // The eval section's held-out text also gives the training run its eval curve.
+  if (sections.eval && typeof sections.eval.corpus === 'string') trainInput.evalCorpus ??= sections.eval.corpus;
   const train = stage(trainCommandSchema, trainInput, 'train', configPath);
   const studentTokenizer = train.studentTokenizer ?? train.tokenizer!;
   const align =
@@ -107,6 +117,8 @@ export function planRun(config: Json, configPath: string) {
 
 export interface RunSummary {
   stages: Record<StageName, 'done' | 'skipped' | 'absent'>;
+  /** Wall-clock seconds of each stage that ran in this invocation. */
+  seconds: Partial<Record<StageName, number>>;
   labels?: ReportLabels & { bytesPerToken: number };
   eval?: EvaluationResult;
   finalLoss?: number;
@@ -137,14 +149,20 @@ export async function runPipeline(config: Json, configPath: string, own: { json?
     upstream = fingerprint([upstream, plan[name]]);
     return upstream;
   };
+  const seconds: RunSummary['seconds'] = {};
+  let stageStarted = 0;
   const finish = async (name: StageName, print: string) => {
+    seconds[name] = (performance.now() - stageStarted) / 1000;
     state.stages[name] = { fingerprint: upstream, finishedAt: new Date().toISOString() };
     await saveState(statePath, state);
     stages[name] = 'done';
     ran = true;
-    note(print);
+    note(`${print} (${name}: ${formatSeconds(seconds[name])})`);
   };
-  const header = (name: StageName) => note(`\n[${present.indexOf(name) + 1}/${present.length}] ${name}`);
+  const header = (name: StageName) => {
+    stageStarted = performance.now();
+    note(`\n[${present.indexOf(name) + 1}/${present.length}] ${name}`);
+  };
   const skip = (name: StageName, print: string): boolean => {
     const wanted = current(name);
     if (ran || state.stages[name]?.fingerprint !== wanted) return false;
@@ -181,22 +199,30 @@ export async function runPipeline(config: Json, configPath: string, own: { json?
     state.eval = await runEval(plan.eval, { json: false }, note);
     await finish('eval', `evaluated ${plan.eval.student}`);
   }
-  const losses = (await loadCheckpoint(plan.train.out)).state.losses;
+  const trained = await loadCheckpoint(plan.train.out);
+  trained.model.dispose();
+  const { losses, evalLosses } = trained.state;
+  const evalTokens = trained.state.settings.evaluation?.tokens;
   const labels = plan.label ? await labelsOf(plan.label.out) : plan.train.labels ? await labelsOf(plan.train.labels) : undefined;
   const report = await writeReport(plan.report, {
     title: `kd run: ${plan.train.out}`,
     losses,
+    evalLosses,
+    evalTokens: typeof evalTokens === 'number' ? evalTokens : undefined,
     evaluations: state.eval ? [{ name: `student (${plan.train.objective})`, result: state.eval }] : [],
     labels,
     notes: [
       `config ${configPath}`,
       ...(plan.label ? [`teacher ${plan.label.teacher}, labels ${plan.label.out}`] : []),
       `train ${plan.train.objective}, ${plan.train.steps} steps × ${plan.train.batchSize * plan.train.accumulate} windows of ${plan.train.sequenceLength} tokens, seed ${plan.train.seed}`,
+      ...(plan.train.evalCorpus ? [`eval curve: cross-entropy per token on the first held-out tokens of ${plan.train.evalCorpus}${plan.train.objective === 'kd' ? ' (the hard-label part of the kd loss)' : ''}`] : []),
       ...(plan.eval ? [`eval on ${plan.eval.corpus}${plan.eval.limit ? `, at most ${plan.eval.limit} per task` : ''}`] : []),
     ],
   });
   note(`\nreport: ${report}`);
-  const summary: RunSummary = { stages, ...(labels ? { labels } : {}), ...(state.eval ? { eval: state.eval } : {}), finalLoss: losses.at(-1), report, state: statePath };
+  const timed = order.filter((name) => seconds[name] !== undefined);
+  if (timed.length > 0) note(`stage times: ${timed.map((name) => `${name} ${formatSeconds(seconds[name])}`).join(' · ')}`);
+  const summary: RunSummary = { stages, seconds, ...(labels ? { labels } : {}), ...(state.eval ? { eval: state.eval } : {}), finalLoss: losses.at(-1), report, state: statePath };
   if (own.json) log(JSON.stringify(summary));
   return summary;
 }

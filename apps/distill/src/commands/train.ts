@@ -59,6 +59,11 @@ export async function runTrain(options: TrainCommandOptions, own: { json?: boole
       onProgress: (update) => {
         progress?.update(update.step - startStep, `step ${update.step} loss ${update.loss.toFixed(4)} ${Math.round(update.tokensPerSecond)} tok/s`);
       },
+      onEvaluation: (evaluation) => {
+        // Between progress redraws: a line of its own that stays in the log.
+        progress?.clear();
+        note(`eval step ${evaluation.step}/${evaluation.totalSteps}: cross-entropy ${evaluation.loss.toFixed(4)} per held-out token (${evaluation.tokens.toLocaleString('en-US')} tokens, ${evaluation.seconds.toFixed(2)} s)`);
+      },
     };
     const result =
       trainOptions.objective === 'kd' && trainOptions.teacher !== undefined
@@ -66,10 +71,11 @@ export async function runTrain(options: TrainCommandOptions, own: { json?: boole
         : await train(trainOptions, hooks);
     progress?.finish();
     const last = result.losses.at(-1);
+    const lastEval = result.evalLosses.at(-1);
     if (own.json) {
-      log(JSON.stringify({ out: options.out, step: result.step, steps: options.steps, stopped: result.stopped, loss: last, checkpoint: result.checkpoint, backend: result.backend.name }));
+      log(JSON.stringify({ out: options.out, step: result.step, steps: options.steps, stopped: result.stopped, loss: last, ...(lastEval ? { evalLoss: lastEval.loss, evalLosses: result.evalLosses } : {}), checkpoint: result.checkpoint, backend: result.backend.name }));
     } else {
-      log(`${result.stopped ? 'stopped' : 'finished'} at step ${result.step}/${options.steps}, loss ${last?.toFixed(4) ?? 'n/a'}; checkpoint: ${result.checkpoint}`);
+      log(`${result.stopped ? 'stopped' : 'finished'} at step ${result.step}/${options.steps}, loss ${last?.toFixed(4) ?? 'n/a'}${lastEval ? `, held-out cross-entropy ${lastEval.loss.toFixed(4)} at step ${lastEval.step}` : ''}; checkpoint: ${result.checkpoint}`);
     }
     // A run that did not finish must not read as a success to `kd train && kd export`.
     if (result.stopped) process.exitCode = interruptedExitCode;
