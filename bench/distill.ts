@@ -299,13 +299,13 @@ function markdownOf(options: DistillBenchOptions, results: RowResult[], steps: S
   ]);
   const lines = [
     `Budget of this run: ${options.steps} steps × ${options.batchSize} windows × ${options.sequenceLength} tokens = ${budgetTokens.toLocaleString('en-US')} student tokens per row ` +
-      `(the issue asks for ≥ 1M; on this shared 2-core machine that does not fit in the time available, so every row was cut to the same smaller budget). ` +
+      (budgetTokens >= 1_000_000 ? '(the issue aims for ≥ 1M). ' : `(the issue asks for ≥ 1M; this measurement cut every row to the same smaller budget). `) +
       `Training data: every ${options.every}th record of \`../shared/corpus/train.jsonl\` (${sliceDocuments} documents, ${first ? first.train.studentTokens.toLocaleString('en-US') : '?'} student tokens, ${labelled ? labelled.stats.tokens.toLocaleString('en-US') : '?'} teacher tokens), so the budget is about ${first ? fixed(budgetTokens / first.train.studentTokens, 2) : '?'} epochs. ` +
-      `The 1M-token run is \`pnpm bench --only distill --distill-every 6 --distill-steps 1000\`.`,
+      (budgetTokens >= 1_000_000 ? '' : `A 1M-token run is \`pnpm bench --only distill --distill-every 20 --distill-steps 1000\`.`),
     '',
     `Student: ${first ? (first.train.parameters / 1e6).toFixed(2) : '?'}M parameters (hidden ${student.hiddenSize}, ${student.layers} layers, ${student.heads} heads) on the 8k byte-level BPE of \`examples/student-tokenizer\`; teacher \`teacher-llama-13m\` (32k vocabulary). ` +
       `Same seed (${seed}), learning rate schedule (3e-3 peak, ${Math.max(1, Math.round(options.steps / 10))} warmup steps, cosine), and windows for every row: each row reads the same label windows in the same seeded order, and the CE row is objective kd with α = 0 (hard labels only). ` +
-      `τ = 1, forward KL, first-piece mapping unless the row says otherwise; α = 0.5 unless it says otherwise. One onnxruntime thread per run; rows run one after another.`,
+      `τ = 1, forward KL, first-piece mapping unless the row says otherwise; α = 0.5 unless it says otherwise. One onnxruntime thread per run.`,
     '',
     `Evaluation (\`evaluateStudent\` of @kd/pipeline on \`../shared/corpus/dev.jsonl\`, documents spread evenly over the file): perplexity per student token and bits per UTF-8 byte over ${options.evalDocuments} text and ${options.evalDocuments} code documents` +
       `${first ? ` (${first.scored.tokens.toLocaleString('en-US')} student tokens)` : ''}; ` +
@@ -365,8 +365,14 @@ function markdownOf(options: DistillBenchOptions, results: RowResult[], steps: S
   const skipped = distillRows.filter((row) => !results.some((result) => result.row.id === row.id));
   if (skipped.length > 0) lines.push('', `Not run in this measurement (left out with \`--distill-rows\`): ${skipped.map((row) => row.title).join('; ')}.`);
   lines.push('', 'Goals:', '', ...goals.map((goal) => `- ${goal}`));
-  if (ce?.scored.perplexity && row3?.scored.perplexity && row3.scored.perplexity / ce.scored.perplexity > 0.75) {
-    lines.push('', `Why the perplexity goal is missed here: at ${budgetTokens.toLocaleString('en-US')} tokens per row the students are early in training (the CE row's perplexity is ${ce.scored.perplexity.toFixed(0)} against the teacher's ${teacherScored?.perplexity?.toFixed(0) ?? '?'} per its own token), where the hard label still dominates what a student can learn; the issue's reference gains were measured at about 1.2M tokens per row. Whether the gap opens with the budget is what the 1M-token command above measures; it was not run here.`);
+  const distilled = results.filter((result) => result.row.alpha > 0 && result.scored.perplexity !== null);
+  const worse = distilled.filter((result) => ce?.scored.perplexity && result.scored.perplexity! > ce.scored.perplexity);
+  const closer = distilled.filter((result) => ce?.kl.klToTeacher !== undefined && ce.kl.klToTeacher !== null && result.kl.klToTeacher !== null && result.kl.klToTeacher < ce.kl.klToTeacher);
+  if (ce?.scored.perplexity && distilled.length > 0 && worse.length === distilled.length) {
+    lines.push('', `At this budget every distilled row has a higher perplexity than the CE row (${worse.map((result) => `${result.row.id} ${fixed(result.scored.perplexity! / ce.scored.perplexity!, 3)}×`).join(', ')}), while ${closer.length} of ${distilled.length} are closer to the teacher in KL: the students move toward the teacher's distribution but pay for it on their own tokens.`);
+  }
+  if (budgetTokens < 1_000_000 && ce?.scored.perplexity && row3?.scored.perplexity && row3.scored.perplexity / ce.scored.perplexity > 0.75) {
+    lines.push('', `Why the perplexity goal is missed here: at ${budgetTokens.toLocaleString('en-US')} tokens per row the students are early in training (the CE row's perplexity is ${ce.scored.perplexity.toFixed(0)} against the teacher's ${teacherScored?.perplexity?.toFixed(0) ?? '?'} per its own token), where the hard label still dominates what a student can learn; the issue's reference gains were measured at about 1.2M tokens per row. Whether the gap opens with the budget is what the 1M-token command above measures.`);
   }
   const accuracies = new Set(results.map((result) => result.tasks.spamAccuracy));
   if (results.length > 1 && accuracies.size === 1) lines.push('', `Spam/ham accuracy is the same in every row (${((results[0]!.tasks.spamAccuracy ?? 0) * 100).toFixed(1)}%), which suggests that at this budget no student separates the labels yet, and chrF of greedy translations stays near zero; these two columns only become informative with a larger budget.`);
