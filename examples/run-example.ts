@@ -26,7 +26,7 @@ const began = performance.now();
 const times: [string, number][] = [];
 /** The 1-minute load average after each step: the example's times mean little without it. */
 const loads: number[] = [];
-const seconds = (value: number) => (value < 120 ? `${value.toFixed(1)} s` : `${Math.floor(value / 60)}m${String(Math.round(value % 60)).padStart(2, '0')}s`);
+const seconds = (value: number) => (value < 120 ? `${value.toFixed(1)} s` : `${Math.floor(Math.round(value) / 60)}m${String(Math.round(value) % 60).padStart(2, '0')}s`);
 
 /** Runs `kd …args` from source, showing the command and its output; stops the example on failure. */
 function kd(args: string[], { capture = false, name = `kd ${args[0]}` } = {}): string {
