@@ -1,7 +1,7 @@
 // Export parity figures: the largest absolute logit difference between onnxruntime-node on an
 // exported model and the TensorFlow.js forward, without past and with past.
 // Run: npx tsx packages/trainer/bench/parity.ts
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../src/tf.js';
 import * as ort from 'onnxruntime-node';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

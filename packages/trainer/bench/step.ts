@@ -9,10 +9,8 @@ import { parseArgs } from 'node:util';
 import { initializeBackend } from '../src/backend.js';
 import { openBatchStream } from '../src/batches.js';
 import type { ModelConfig } from '../src/config.js';
-import { TrainingEngine } from '../src/engine/engine.js';
-import { crossEntropyObjective, type EngineObjective } from '../src/engine/objective.js';
+import { engineObjective, TrainingEngine, type ObjectiveSpec } from '../src/engine/engine.js';
 import type { SoftTargets } from '../src/kd-divergence.js';
-import { distillationEngineObjective } from '../src/kd-engine-objective.js';
 import { TrainingSession } from '../src/engine/session.js';
 import { createModel } from '../src/model.js';
 import { splitWindows } from '../src/step.js';
@@ -102,7 +100,8 @@ export async function benchTraining(options: BenchOptions = {}): Promise<BenchRo
   const threads = options.threads ?? 2;
   const kd = options.objective === 'kd';
   const teacherWidth = options.teacherWidth ?? 32;
-  const objective = (kd ? distillationEngineObjective({ alpha: 0.5, temperature: 2, divergence: 'forward-kl', beta: 0.5 }, teacherWidth) : crossEntropyObjective) as EngineObjective<SoftTargets>;
+  const spec: ObjectiveSpec = kd ? { name: 'kd', settings: { alpha: 0.5, temperature: 2, divergence: 'forward-kl', beta: 0.5 }, width: teacherWidth } : { name: 'ce' };
+  const objective = engineObjective(spec);
   const rows: BenchRow[] = [];
   for (const size of options.sizes ?? defaultSizes) {
     const { hiddenSize, intermediateSize, layers, heads, vocabSize, batchSize, sequenceLength } = size;
@@ -110,7 +109,7 @@ export async function benchTraining(options: BenchOptions = {}): Promise<BenchRo
     const config = model.config;
     const initial = new Map([...model.parameters].map(([name, variable]) => [name, (variable.dataSync() as Float32Array).slice()]));
     model.dispose();
-    const engine = await TrainingEngine.create(config, initial, { objective, batchSize, sequenceLength, threads });
+    const engine = await TrainingEngine.create('onnxruntime', config, initial, { objective: spec, batchSize, sequenceLength, threads });
     const forward = await TrainingSession.create(config, objective, { batchSize, sequenceLength, threads, forwardOnly: true });
     const weights = new Map([...engine.parameters].map(([name, parameter]) => [name, parameter.dataSync()]));
     // Data: the real worker over the real corpus (teacher tokenizer); token ids folded into the

@@ -1,10 +1,12 @@
 // Chooses the TensorFlow.js backend once per process: native TensorFlow through
 // `@tensorflow/tfjs-node` when the user has it installed, else the WebAssembly backend
-// (always installed). The choice is reported so a user knows what speed to expect.
-import * as tf from '@tensorflow/tfjs';
+// (always installed). The choice is reported so a user knows what speed to expect. The
+// gradients training needs are registered here too (tf-gradients.ts).
+import * as tf from './tf.js';
 import '@tensorflow/tfjs-backend-wasm';
 import { TrainerError } from './errors.js';
 import { registerWasmKernels } from './kernels.js';
+import { registerTrainingGradients } from './tf-gradients.js';
 
 export type BackendName = 'tensorflow' | 'wasm';
 
@@ -35,6 +37,7 @@ async function tryNative(): Promise<boolean> {
 /** Initializes the backend (idempotent) and says which one runs. */
 export async function initializeBackend(options: BackendOptions = {}): Promise<BackendInfo> {
   const prefer = options.prefer ?? 'auto';
+  registerTrainingGradients();
   if (chosen && (prefer === 'auto' || chosen.name === 'wasm')) return chosen;
   if (prefer === 'auto' && (await tryNative())) {
     await tf.ready();

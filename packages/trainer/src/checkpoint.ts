@@ -12,7 +12,7 @@ import type { CheckpointHealth } from './checkpoint-health.js';
 import type { RunSettings } from './run-settings.js';
 import type { ModelConfig } from './config.js';
 import { TrainerError } from './errors.js';
-import { modelFromWeights, type LanguageModel } from './model.js';
+import { modelFromWeights, type StudentModel } from './model.js';
 import { readSafetensors, writeSafetensors, type StoredTensor } from './safetensors.js';
 
 export const checkpointFormatVersion = 1;
@@ -81,7 +81,7 @@ function weightsOf(parameters: ReadonlyMap<string, { shape: number[]; dataSync()
 /** Writes a checkpoint atomically into `<runDir>/checkpoint`, with the tokenizer (and its tokenizer_config.json) beside the weights. */
 export async function saveCheckpoint(
   runDir: string,
-  contents: { model: Pick<LanguageModel, 'parameters'> | { parameters: ReadonlyMap<string, { shape: number[]; dataSync(): Float32Array }> }; optimizerState: ReadonlyMap<string, Float32Array>; state: Omit<CheckpointState, 'formatVersion' | 'savedAt'>; tokenizerPath: string },
+  contents: { model: Pick<StudentModel, 'parameters'> | { parameters: ReadonlyMap<string, { shape: number[]; dataSync(): Float32Array }> }; optimizerState: ReadonlyMap<string, Float32Array>; state: Omit<CheckpointState, 'formatVersion' | 'savedAt'>; tokenizerPath: string },
 ): Promise<string> {
   const finalPath = checkpointPath(runDir);
   const partial = join(runDir, `${checkpointFolderName}.partial-${process.pid}`);
@@ -114,7 +114,7 @@ export async function saveCheckpoint(
 export interface LoadedCheckpoint {
   path: string;
   state: CheckpointState;
-  model: LanguageModel;
+  model: StudentModel;
   optimizerState: Map<string, Float32Array>;
   tokenizerPath: string;
 }

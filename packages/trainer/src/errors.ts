@@ -5,6 +5,8 @@ export type TrainerErrorCode =
   | 'E_CONFIG'
   | 'E_OPTIONS'
   | 'E_BACKEND'
+  /** The training engine asked for cannot run here (onnxruntime-node not installed). */
+  | 'E_ENGINE'
   | 'E_DATA'
   | 'E_TOKENIZER'
   | 'E_MEMORY'

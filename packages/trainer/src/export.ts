@@ -9,7 +9,7 @@ import { checkpointFolderName, loadCheckpoint } from './checkpoint.js';
 import { TrainerError } from './errors.js';
 import { checkExportTarget, exportMarkerFile, recoverInterruptedExports, replaceExport, writeExportMarker } from './export-target.js';
 import type { ExportOptions } from './export-options.js';
-import type { LanguageModel } from './model.js';
+import type { StudentModel } from './model.js';
 import { buildOnnxModel } from './onnx-export.js';
 import { encodeSafetensors, type StoredTensor } from './safetensors.js';
 import { assertTokenizerFits, loadTokenizer, taskTemplates, TextError } from '@kd/text';
@@ -43,7 +43,7 @@ function transpose(values: Float32Array, rows: number, columns: number): Float32
 }
 
 /** Hugging Face Llama tensors: projections as [out, in]; the output head is tied, so not stored. */
-export function huggingFaceTensors(model: LanguageModel): Map<string, StoredTensor> {
+export function huggingFaceTensors(model: StudentModel): Map<string, StoredTensor> {
   const tensors = new Map<string, StoredTensor>();
   for (const [name, parameter] of model.parameters) {
     const data = parameter.dataSync() as Float32Array;
@@ -90,8 +90,8 @@ function huggingFaceConfig(config: ModelConfig): Record<string, unknown> {
  * is assembled beside the target and moved in when complete; an earlier export is replaced only
  * with `overwrite` and only when it is one (see export-target.ts).
  */
-export async function exportModel(source: string | LanguageModel, outDir: string, options: ExportOptions = {}): Promise<ExportResult> {
-  let model: LanguageModel;
+export async function exportModel(source: string | StudentModel, outDir: string, options: ExportOptions = {}): Promise<ExportResult> {
+  let model: StudentModel;
   let tokenizerPath: string;
   let owned = false;
   let protectedPaths: string[] = [];

@@ -1,9 +1,11 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from './tf.js';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadCheckpoint } from './checkpoint.js';
+// loadCheckpoint's model is the TensorFlow.js LanguageModel inside; the public type hides its forward pass.
+import type { LanguageModel } from './model.js';
 import { readHeldOut } from './held-out.js';
 import { train, type TrainOptionsInput } from './train.js';
 import { devCorpus, studentTokenizer, trainCorpus } from './test-fixtures.js';
@@ -49,7 +51,7 @@ describe('held-out evaluation', () => {
     // 50 targets: three full windows of 16 and two targets of a fourth, the rest padding.
     expect(set).toMatchObject({ tokens: 50, windows: 4 });
     expect(set.rowWeights.reduce((sum, weight) => sum + weight, 0)).toBe(50);
-    const logits = tf.tidy(() => loaded.model.forward(tf.tensor2d(set.inputs, [set.windows, 16], 'int32')).logits.dataSync() as Float32Array);
+    const logits = tf.tidy(() => (loaded.model as LanguageModel).forward(tf.tensor2d(set.inputs, [set.windows, 16], 'int32')).logits.dataSync() as Float32Array);
     loaded.model.dispose();
     const vocab = config.vocabSize;
     let total = 0;

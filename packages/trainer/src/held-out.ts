@@ -8,7 +8,9 @@
 import { createHash } from 'node:crypto';
 import { loadTokenizer, readCorpus, type CorpusTask } from '@kd/text';
 import type { ModelConfig } from './config.js';
+import type { EngineName } from './engine/engine.js';
 import { TrainingSession } from './engine/session.js';
+import { TensorflowSession } from './engine/tensorflow-session.js';
 import { crossEntropyObjective } from './engine/objective.js';
 import { TrainerError } from './errors.js';
 
@@ -87,15 +89,24 @@ export async function readHeldOut(options: HeldOutOptions): Promise<HeldOutSet> 
 export class HeldOutEvaluator {
   private constructor(
     private readonly set: HeldOutSet,
-    private readonly session: TrainingSession,
+    private readonly session: TrainingSession | TensorflowSession,
     private readonly batchSize: number,
     private readonly sequenceLength: number,
   ) {}
 
-  static async create(config: ModelConfig, set: HeldOutSet, options: { batchSize: number; sequenceLength: number; threads: number }): Promise<HeldOutEvaluator> {
+  /** `engine` runs the forward passes (the run's engine); `initial` sizes the TensorFlow.js model (each `measure` sets its weights). */
+  static async create(
+    config: ModelConfig,
+    set: HeldOutSet,
+    options: { engine: EngineName; initial: ReadonlyMap<string, Float32Array>; batchSize: number; sequenceLength: number; threads: number },
+  ): Promise<HeldOutEvaluator> {
     // No more windows per pass than the set has: a small set costs a small pass.
     const batchSize = Math.min(options.batchSize, set.windows);
-    const session = await TrainingSession.create(config, crossEntropyObjective, { batchSize, sequenceLength: options.sequenceLength, threads: options.threads, forwardOnly: true });
+    const shape = { batchSize, sequenceLength: options.sequenceLength };
+    const session =
+      options.engine === 'onnxruntime'
+        ? await TrainingSession.create(config, crossEntropyObjective, { ...shape, threads: options.threads, forwardOnly: true })
+        : TensorflowSession.create(config, options.initial, { name: 'ce' }, { ...shape, forwardOnly: true });
     return new HeldOutEvaluator(set, session, batchSize, options.sequenceLength);
   }
 

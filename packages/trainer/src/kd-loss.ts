@@ -4,7 +4,7 @@
 // plus a sparse correction at the ≤ K ids of each row (and the label), added in the engine;
 // no dense [rows, vocab] target exists on the JavaScript side. The per-row math is
 // kd-divergence.ts, shared with the float64 reference the tests check this against.
-import * as tf from '@tensorflow/tfjs';
+import * as tf from './tf.js';
 import { divergenceRows, type DistillationSettings, type SoftTargets } from './kd-divergence.js';
 import { crossEntropy, softmaxCrossEntropyGradient, type LossTargets, type Objective } from './loss.js';
 

@@ -13,7 +13,7 @@
 //   products and a sum; `SoftmaxCrossEntropyGrad` replaces one-hot, cast, subtract and scale
 //   by one scaling and a fix-up of the label entries; `GatherRows` copies embedding rows
 //   whole where the backend's Gather goes value by value.
-import * as tf from '@tensorflow/tfjs';
+import * as tf from './tf.js';
 import { TrainerError } from './errors.js';
 
 interface WasmBackendLike {

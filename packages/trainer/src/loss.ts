@@ -2,7 +2,7 @@
 // scalar loss with a hand-written gradient (softmax − target), which is both stable and
 // cheaper than differentiating log-softmax op by op. `ce` is next-token cross-entropy; the
 // distillation objective (α·τ²·KL(teacher‖student) + (1−α)·CE) plugs in beside it.
-import * as tf from '@tensorflow/tfjs';
+import * as tf from './tf.js';
 import type { SoftTargets } from './kd-divergence.js';
 import { hasKernel, SoftmaxCrossEntropyGrad } from './kernels.js';
 

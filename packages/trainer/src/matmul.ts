@@ -3,7 +3,7 @@
 // transpose flags the built-in gradient uses take a scalar loop 10–40× slower. There the
 // products run through `TransposingMatMul` (kernels.ts), which hands xnnpack one plain
 // product per batch entry; other backends get tf.matMul with transpose flags.
-import * as tf from '@tensorflow/tfjs';
+import * as tf from './tf.js';
 import { hasKernel, TransposingMatMul } from './kernels.js';
 
 /** Sums a broadcast gradient back down to the shape of the operand it belongs to. */

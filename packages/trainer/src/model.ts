@@ -3,7 +3,7 @@
 // TensorFlow.js. Parameters carry Hugging Face Llama names; projection matrices are stored
 // input-major ([in, out], the transpose of Hugging Face's [out, in]) so the forward pass
 // uses plain matrix products; export transposes them back.
-import * as tf from '@tensorflow/tfjs';
+import * as tf from './tf.js';
 import { resolveModelConfig, type ModelConfig, type ModelConfigInput } from './config.js';
 import { TrainerError } from './errors.js';
 import { GatherRows, hasKernel, Rotary } from './kernels.js';
@@ -28,8 +28,25 @@ export interface ForwardResult {
   present: LayerCache[];
 }
 
-export interface LanguageModel {
+/** A weight as the public API shows it: a tf.Variable inside, described without TensorFlow.js types. */
+export interface StudentWeight {
+  readonly shape: number[];
+  readonly size: number;
+  dataSync(): Float32Array | Int32Array | Uint8Array;
+}
+
+/**
+ * The student as @kd/trainer's public API hands it out: sizes and weights. TensorFlow.js stays
+ * inside (its declarations need global types a strict consumer does not load).
+ */
+export interface StudentModel {
   readonly config: ModelConfig;
+  /** Weights by Hugging Face name (projections input-major). */
+  readonly parameters: ReadonlyMap<string, StudentWeight>;
+  dispose(): void;
+}
+
+export interface LanguageModel extends StudentModel {
   /** Trainable weights by Hugging Face name (projections input-major). */
   readonly parameters: ReadonlyMap<string, tf.Variable>;
   /** inputIds: int32 [batch, sequence]. */

@@ -1,7 +1,7 @@
 // The shared test suite every training objective runs (like unstorage's testDriver): its
 // gradient agrees with finite differences of its loss, vanishes where the student equals the
 // target, and the row weights mean what they say (a weighted mean; weight 0 rows are inert).
-import * as tf from '@tensorflow/tfjs';
+import * as tf from './tf.js';
 import { describe, expect, it } from 'vitest';
 import { distillationLossReference, type DistillationSettings, type SoftTargets } from './kd-divergence.js';
 import type { Objective } from './loss.js';

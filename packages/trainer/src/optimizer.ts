@@ -1,6 +1,6 @@
 // AdamW with decoupled weight decay, global-norm gradient clipping, and a state that can be
 // written to and restored from a checkpoint bit for bit (so a resumed run continues exactly).
-import * as tf from '@tensorflow/tfjs';
+import * as tf from './tf.js';
 import { TrainerError } from './errors.js';
 
 export interface AdamWOptions {

@@ -1,6 +1,6 @@
 // One optimizer step's worth of gradient work: forward and backward over each micro-batch,
 // summed (gradient accumulation) and averaged, with the loss of the step.
-import * as tf from '@tensorflow/tfjs';
+import * as tf from './tf.js';
 import type { SoftTargets } from './kd-divergence.js';
 import type { Objective } from './loss.js';
 import type { LanguageModel } from './model.js';

@@ -1,8 +1,9 @@
 // The training loop: a student trained with the chosen objective (next-token cross-entropy on
 // a corpus, or distillation from teacher rows), AdamW with warmup + cosine, gradient clipping
 // and accumulation, data prepared ahead of each step, atomic checkpoints and exact resume, and an
-// optional held-out evaluation every `evalEvery` steps (held-out.ts). Steps run on the
-// onnxruntime engine (src/engine); TensorFlow.js initializes the weights.
+// optional held-out evaluation every `evalEvery` steps (held-out.ts). Steps run on the engine of
+// src/engine: onnxruntime when onnxruntime-node is installed, else TensorFlow.js (`engine`);
+// TensorFlow.js initializes the weights.
 import { availableParallelism } from 'node:os';
 import { mkdir } from 'node:fs/promises';
 import { z } from 'zod';
@@ -15,15 +16,14 @@ import { assertSameSettings, corpusFingerprint, sha256OfPath, type RunSettings }
 import { assessHealth, nonFiniteMessage, type CheckpointHealth } from './checkpoint-health.js';
 import { resolveModelConfig, type ModelConfig } from './config.js';
 import { TrainerError } from './errors.js';
-import { TrainingEngine } from './engine/engine.js';
-import { crossEntropyObjective, type EngineObjective } from './engine/objective.js';
+import { chooseEngine } from './engine/choose.js';
+import { TrainingEngine, type EngineName, type ObjectiveSpec } from './engine/engine.js';
 import { TeacherBatchSampler, type StudentEncoder, type TeacherRowSource } from './kd-batches.js';
 import { openDistillationData, openVocabulary, studentEncoder } from './kd-data.js';
 import type { SoftTargets } from './kd-divergence.js';
-import { distillationEngineObjective } from './kd-engine-objective.js';
 import { distillationOptionsShape } from './kd-options.js';
 import { estimateTrainingMemory, formatBytes, memoryLimit } from './memory.js';
-import { createModel, type LanguageModel } from './model.js';
+import { createModel, type StudentModel } from './model.js';
 import type { TrainProgress } from './progress.js';
 import { learningRateAt } from './schedule.js';
 import { HeldOutEvaluator, readHeldOut, type EvalPoint, type HeldOutSet } from './held-out.js';
@@ -70,7 +70,11 @@ export const trainOptionsSchema = z
     evalEvery: z.number().int().positive().optional().describe('evaluate on evalCorpus every n steps, and at step 0 and the last step (default: a tenth of steps, at least 1)'),
     evalTokens: z.number().int().positive().optional().describe(`target tokens of evalCorpus evaluated, its first documents framed as the training text (default ${defaultEvalTokens})`),
     resume: z.boolean().default(false).describe('continue the run in out exactly where its checkpoint left off'),
-    backend: z.enum(['auto', 'wasm']).default('auto').describe('auto: @tensorflow/tfjs-node when installed, else wasm'),
+    engine: z
+      .enum(['auto', 'onnxruntime', 'tensorflow'])
+      .default('auto')
+      .describe("training engine: auto takes onnxruntime when onnxruntime-node is installed (a resume keeps the run's engine), else tensorflow (TensorFlow.js)"),
+    backend: z.enum(['auto', 'wasm']).default('auto').describe('TensorFlow.js backend: auto takes @tensorflow/tfjs-node when installed, else wasm'),
     threads: z.number().int().positive().optional().describe("onnxruntime intra-op threads (default: the checkpoint's count on resume, else the machine's cores)"),
   })
   .strict()
@@ -113,7 +117,8 @@ export interface TrainHooks {
 
 /** The engine that ran the steps. */
 export interface EngineInfo {
-  name: 'onnxruntime';
+  /** onnxruntime (native, with onnxruntime-node) or tensorflow (TensorFlow.js). */
+  name: 'onnxruntime' | 'tensorflow';
   threads: number;
   description: string;
 }
@@ -155,7 +160,7 @@ function describeIssue(issue: z.core.$ZodIssue | undefined): string {
   return `\`${where || 'options'}\`: ${issue.message}${given}`;
 }
 
-async function runSettings(options: TrainSettings, threads: number, studentTokenizer: string): Promise<RunSettings> {
+async function runSettings(options: TrainSettings, engine: EngineName, threads: number, studentTokenizer: string): Promise<RunSettings> {
   const distillation =
     options.objective === 'kd'
       ? { labels: options.labels, teacher: options.teacher, mapping: options.mapping, alpha: options.alpha, temperature: options.temperature, divergence: options.divergence, beta: options.beta, tail: options.tail }
@@ -163,8 +168,9 @@ async function runSettings(options: TrainSettings, threads: number, studentToken
   return {
     distillation,
     objective: options.objective,
-    engine: 'onnxruntime',
-    threads,
+    engine,
+    // The tensorflow engine's backend decides its own parallelism: no count to hold a resume to.
+    threads: engine === 'onnxruntime' ? threads : undefined,
     batchSize: options.batchSize,
     sequenceLength: options.sequenceLength,
     accumulate: options.accumulate,
@@ -277,7 +283,7 @@ export async function train(input: TrainOptionsInput, hooks: TrainHooks = {}, in
     throw new TrainerError('E_CHECKPOINT', `\`resume\`: no checkpoint in ${options.out}; start without \`resume\``);
   }
 
-  let model: LanguageModel;
+  let model: StudentModel;
   let losses: number[] = [];
   let evalLosses: EvalPoint[] = [];
   let heldOut: HeldOutSet | undefined;
@@ -287,6 +293,7 @@ export async function train(input: TrainOptionsInput, hooks: TrainHooks = {}, in
   let optimizerState: Map<string, Float32Array> | undefined;
   let keptHealth: CheckpointHealth | undefined;
   let settings: RunSettings;
+  let engineName: EngineName;
   if (existing) {
     const loaded = await loadCheckpoint(existing);
     // A tokenizer whose ids do not fit the checkpoint's logits is refused first, by name, before
@@ -299,7 +306,13 @@ export async function train(input: TrainOptionsInput, hooks: TrainHooks = {}, in
     }
     const recorded = loaded.state.settings;
     // The thread count is part of what makes a resumed run equal an uninterrupted one.
-    settings = await runSettings(options, options.threads ?? recorded.threads ?? availableParallelism(), studentTokenizer);
+    try {
+      engineName = await chooseEngine(options.engine, recorded.engine);
+    } catch (error) {
+      loaded.model.dispose();
+      throw error;
+    }
+    settings = await runSettings(options, engineName, options.threads ?? recorded.threads ?? availableParallelism(), studentTokenizer);
     try {
       heldOut = await heldOutOf(options, loaded.tokenizerPath, loaded.state.config);
       settings.evaluation = evaluationSettings(options, heldOut);
@@ -319,7 +332,8 @@ export async function train(input: TrainOptionsInput, hooks: TrainHooks = {}, in
     tokenizerPath = loaded.tokenizerPath;
     keptHealth = loaded.state.health;
   } else {
-    settings = await runSettings(options, options.threads ?? availableParallelism(), studentTokenizer);
+    engineName = await chooseEngine(options.engine);
+    settings = await runSettings(options, engineName, options.threads ?? availableParallelism(), studentTokenizer);
     const tokenizer = await loadTokenizer(studentTokenizer);
     const vocabSize = tokenizer.vocabSize;
     const shape = options.model;
@@ -340,11 +354,11 @@ export async function train(input: TrainOptionsInput, hooks: TrainHooks = {}, in
       padTokenId: tokenizer.roles.pad,
     });
     const estimate = estimateTrainingMemory(config, options.batchSize, options.sequenceLength, options.accumulate);
-    const limit = memoryLimit('onnxruntime');
+    const limit = memoryLimit(engineName === 'onnxruntime' ? 'onnxruntime' : backend.name);
     if (estimate.totalBytes > limit) {
       throw new TrainerError(
         'E_MEMORY',
-        `batch ${options.batchSize} × sequence ${options.sequenceLength} needs about ${formatBytes(estimate.totalBytes)} (${formatBytes(estimate.activationBytes)} activations + ${formatBytes(estimate.parameterBytes)} weights and optimizer state), more than the ${formatBytes(limit)} the onnxruntime engine can use; lower \`batchSize\` and raise \`accumulate\` to keep the tokens per step`,
+        `batch ${options.batchSize} × sequence ${options.sequenceLength} needs about ${formatBytes(estimate.totalBytes)} (${formatBytes(estimate.activationBytes)} activations + ${formatBytes(estimate.parameterBytes)} weights and optimizer state), more than the ${formatBytes(limit)} the ${engineName === 'onnxruntime' ? 'onnxruntime engine' : `tensorflow engine (${backend.name} backend)`} can use; lower \`batchSize\` and raise \`accumulate\` to keep the tokens per step`,
       );
     }
     model = createModel(config, { seed: options.seed });
@@ -372,29 +386,30 @@ export async function train(input: TrainOptionsInput, hooks: TrainHooks = {}, in
       throw error;
     }
   }
-  const objective: EngineObjective<SoftTargets> =
+  const objective: ObjectiveSpec =
     options.objective === 'kd'
-      ? distillationEngineObjective({ alpha: options.alpha, temperature: options.temperature, divergence: options.divergence, beta: options.beta }, sampler!.width)
-      : (crossEntropyObjective as EngineObjective<SoftTargets>);
+      ? { name: 'kd', settings: { alpha: options.alpha, temperature: options.temperature, divergence: options.divergence, beta: options.beta }, width: sampler!.width }
+      : { name: 'ce' };
   const initial = new Map([...model.parameters].map(([name, variable]) => [name, (variable.dataSync() as Float32Array).slice()]));
   model.dispose();
-  let engine: TrainingEngine<SoftTargets>;
+  let engine: TrainingEngine;
   let evaluator: HeldOutEvaluator | undefined;
   try {
-    engine = await TrainingEngine.create(config, initial, {
+    engine = await TrainingEngine.create(engineName, config, initial, {
       objective,
       batchSize: options.batchSize,
       sequenceLength: options.sequenceLength,
-      threads: settings.threads!,
+      threads: settings.threads ?? 1,
       weightDecay: options.weightDecay,
+      backend: backend.name,
     });
     if (optimizerState) engine.restore(optimizerState, startStep);
-    if (heldOut) evaluator = await HeldOutEvaluator.create(config, heldOut, { batchSize: options.batchSize, sequenceLength: options.sequenceLength, threads: settings.threads! });
+    if (heldOut) evaluator = await HeldOutEvaluator.create(config, heldOut, { engine: engineName, initial, batchSize: options.batchSize, sequenceLength: options.sequenceLength, threads: settings.threads ?? 1 });
   } catch (cause) {
     if (cause instanceof TrainerError) throw cause;
-    throw new TrainerError('E_BACKEND', `the onnxruntime engine failed to start: ${(cause as Error).message}`, { cause });
+    throw new TrainerError('E_BACKEND', `the ${engineName} engine failed to start: ${(cause as Error).message}`, { cause });
   }
-  const engineInfo: EngineInfo = { name: 'onnxruntime', threads: engine.threads, description: engine.description };
+  const engineInfo: EngineInfo = { name: engine.name, threads: engine.threads, description: engine.description };
   const memoryBytes = estimateTrainingMemory(config, options.batchSize, options.sequenceLength, options.accumulate).totalBytes;
 
   let stream: BatchStream | undefined;

@@ -1,11 +1,12 @@
 // Runs the training graph under onnxruntime-node: weights and a micro-batch in, loss and
 // gradients out, as typed arrays. The thread count is fixed when the session is created
 // (results are bit-reproducible for a given count, so it is part of a run's settings).
-import * as ort from 'onnxruntime-node';
+import type * as ort from 'onnxruntime-node';
 import type { ModelConfig } from '../config.js';
 import { TrainerError } from '../errors.js';
 import { parameterShapes } from '../model.js';
 import type { EngineObjective, EngineTensor, ObjectiveBatch } from './objective.js';
+import { loadOnnxruntime, type OnnxruntimeModule } from './onnxruntime.js';
 import { buildTrainingGraph, gradientName, type TrainingGraphShape } from './training-graph.js';
 
 export interface MicroBatchResult {
@@ -22,13 +23,11 @@ export interface TrainingSessionOptions extends TrainingGraphShape {
   profilePrefix?: string;
 }
 
-function toOrt(tensor: EngineTensor): ort.Tensor {
-  return new ort.Tensor(tensor.type, tensor.data, tensor.dims);
-}
 
 export class TrainingSession<Targets = unknown> {
   readonly threads: number;
   private constructor(
+    private readonly runtime: OnnxruntimeModule,
     private readonly session: ort.InferenceSession,
     private readonly objective: EngineObjective<Targets>,
     private readonly weightNames: string[],
@@ -42,10 +41,11 @@ export class TrainingSession<Targets = unknown> {
 
   static async create<Targets>(config: ModelConfig, objective: EngineObjective<Targets>, options: TrainingSessionOptions): Promise<TrainingSession<Targets>> {
     const threads = options.threads ?? 2;
+    const runtime = await loadOnnxruntime();
     const graph = buildTrainingGraph(config, options, objective as EngineObjective);
     let session: ort.InferenceSession;
     try {
-      session = await ort.InferenceSession.create(graph.bytes, {
+      session = await runtime.InferenceSession.create(graph.bytes, {
         intraOpNumThreads: threads,
         interOpNumThreads: 1,
         executionMode: 'sequential',
@@ -59,18 +59,19 @@ export class TrainingSession<Targets = unknown> {
       throw new TrainerError('E_BACKEND', `onnxruntime could not load the training graph: ${(cause as Error).message}`, { cause });
     }
     const shapes = new Map(parameterShapes(config));
-    return new TrainingSession(session, objective, graph.weights, shapes, graph.metrics, { batchSize: options.batchSize, sequenceLength: options.sequenceLength, forwardOnly: options.forwardOnly }, threads);
+    return new TrainingSession(runtime, session, objective, graph.weights, shapes, graph.metrics, { batchSize: options.batchSize, sequenceLength: options.sequenceLength, forwardOnly: options.forwardOnly }, threads);
   }
 
   /** Forward + backward of one micro-batch: inputs and labels int32 [batch × sequence]. */
   async run(weights: ReadonlyMap<string, Float32Array>, inputs: Int32Array, batch: ObjectiveBatch<Targets>): Promise<MicroBatchResult> {
     const rows = this.shape.batchSize * this.shape.sequenceLength;
+    const { Tensor } = this.runtime;
     const feeds: Record<string, ort.Tensor> = {};
-    for (const name of this.weightNames) feeds[name] = new ort.Tensor('float32', weights.get(name)!, this.weightShapes.get(name)!);
-    feeds.input_ids = new ort.Tensor('int64', BigInt64Array.from(inputs, (id) => BigInt(id)), [rows]);
-    feeds.labels = new ort.Tensor('int64', BigInt64Array.from(batch.labels, (id) => BigInt(id)), [rows, 1]);
-    feeds.row_weights = new ort.Tensor('float32', batch.rowWeights, [rows]);
-    for (const [name, tensor] of Object.entries(this.objective.feeds(batch))) feeds[name] = toOrt(tensor);
+    for (const name of this.weightNames) feeds[name] = new Tensor('float32', weights.get(name)!, this.weightShapes.get(name)!);
+    feeds.input_ids = new Tensor('int64', BigInt64Array.from(inputs, (id) => BigInt(id)), [rows]);
+    feeds.labels = new Tensor('int64', BigInt64Array.from(batch.labels, (id) => BigInt(id)), [rows, 1]);
+    feeds.row_weights = new Tensor('float32', batch.rowWeights, [rows]);
+    for (const [name, tensor] of Object.entries(this.objective.feeds(batch))) feeds[name] = new Tensor(tensor.type, tensor.data, tensor.dims as number[]);
     const results = await this.session.run(feeds);
     const gradients = new Map<string, Float32Array>();
     if (!this.shape.forwardOnly) for (const name of this.weightNames) gradients.set(name, results[gradientName(name)].data as Float32Array);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../tf.js';
 import { initializeBackend } from '../backend.js';
 import { crossEntropy } from '../loss.js';
 import { createModel, type LanguageModel } from '../model.js';
