@@ -38,20 +38,28 @@ const manifests = ['packages', 'apps'].flatMap((group) =>
   }),
 );
 
+interface Manifest {
+  name: string;
+  private?: boolean;
+  dependencies?: Record<string, string>;
+  peerDependencies?: Record<string, string>;
+  peerDependenciesMeta?: Record<string, { optional?: boolean }>;
+}
+
+const byName = new Map(manifests.map((path) => JSON.parse(readFileSync(path, 'utf8')) as Manifest).map((manifest) => [manifest.name, manifest]));
+const optionalPeersOf = (manifest: Manifest | undefined) => Object.keys(manifest?.peerDependenciesMeta ?? {}).filter((name) => manifest?.peerDependenciesMeta?.[name]?.optional);
+
 describe('declared dependencies match imports', () => {
   for (const manifestPath of manifests) {
-    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as {
-      name: string;
-      private?: boolean;
-      dependencies?: Record<string, string>;
-      peerDependencies?: Record<string, string>;
-      peerDependenciesMeta?: Record<string, { optional?: boolean }>;
-    };
+    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as Manifest;
     if (manifest.private) continue;
     it(manifest.name, () => {
       const imported = new Set(sourceFiles(join(dirname(manifestPath), 'src')).flatMap(importedPackages).filter((name) => !builtins.has(name)));
       // An optional peer is loaded by a computed name when present (the trainer's tfjs-node).
-      const optionalPeers = Object.keys(manifest.peerDependenciesMeta ?? {}).filter((name) => manifest.peerDependenciesMeta?.[name]?.optional);
+      const optionalPeers = optionalPeersOf(manifest);
+      // A dependency may be declared to provide a workspace dependency's optional peer (pipeline
+      // and kd declare onnxruntime-node so the trainer runs its onnxruntime engine there).
+      for (const dependency of Object.keys(manifest.dependencies ?? {})) optionalPeers.push(...optionalPeersOf(byName.get(dependency)).filter((name) => manifest.dependencies?.[name] !== undefined));
       const declared = new Set([...Object.keys(manifest.dependencies ?? {}), ...Object.keys(manifest.peerDependencies ?? {})]);
       expect([...declared].filter((name) => !imported.has(name) && !optionalPeers.includes(name)).sort(), 'declared but never imported').toEqual([]);
       expect([...imported].filter((name) => !declared.has(name)).sort(), 'imported but not declared').toEqual([]);
