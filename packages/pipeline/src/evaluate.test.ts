@@ -1,25 +1,12 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { exportModel, train } from '@kd/trainer';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { evaluateStudent, type EvaluationResult } from './evaluate.js';
+import { devCorpus, studentTokenizer, teacherDir, temporaryFolders } from './test-fixtures.js';
 
-const shared = new URL('../../../../shared/', import.meta.url);
-const teacherDir = fileURLToPath(new URL('fixtures/teacher-llama-13m', shared));
-const devCorpus = fileURLToPath(new URL('corpus/dev.jsonl', shared));
-const studentTokenizer = fileURLToPath(new URL('../../../examples/student-tokenizer/tokenizer.json', import.meta.url));
 
-const folders: string[] = [];
-async function fresh(prefix: string): Promise<string> {
-  const folder = await mkdtemp(join(tmpdir(), prefix));
-  folders.push(folder);
-  return folder;
-}
-afterAll(async () => {
-  for (const folder of folders) await rm(folder, { recursive: true, force: true });
-});
+const fresh = temporaryFolders();
 
 /**
  * A held-out slice cut from dev.jsonl, small enough for a test: two text documents (their first

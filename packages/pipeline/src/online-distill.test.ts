@@ -1,32 +1,18 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { openDatasetWriter, openDataset } from '@kd/codec-parquet';
 import { loadTeacher } from '@kd/teacher';
 import { readCorpus } from '@kd/text';
 import { loadCheckpoint, train, type TrainOptionsInput } from '@kd/trainer';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { distillOnline } from './online-distill.js';
 import { openOnlineTeacherRows } from './online-rows.js';
+import { devCorpus as corpus, studentTokenizer, teacherDir, temporaryFolders } from './test-fixtures.js';
 
-const shared = new URL('../../../../shared/', import.meta.url);
-const teacherDir = fileURLToPath(new URL('fixtures/teacher-llama-13m', shared));
-const corpus = fileURLToPath(new URL('corpus/dev.jsonl', shared));
-const studentTokenizer = fileURLToPath(new URL('../../../examples/student-tokenizer/tokenizer.json', import.meta.url));
 const compression = { mode: 'adaptive', p: 0.9, kMin: 1, kMax: 16 } as const;
 const rowsPerPart = 600;
 const corpusSlice = { tasks: ['classify'] as const, limit: 40 };
 
-const folders: string[] = [];
-async function fresh(prefix: string): Promise<string> {
-  const folder = await mkdtemp(join(tmpdir(), prefix));
-  folders.push(folder);
-  return folder;
-}
-afterAll(async () => {
-  for (const folder of folders) await rm(folder, { recursive: true, force: true });
-});
+const fresh = temporaryFolders();
 
 /** What `kd label` writes for the slice: teacher rows through the codec. */
 async function labelOffline(): Promise<string> {
