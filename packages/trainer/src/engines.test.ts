@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCheckpoint } from './checkpoint.js';
 import { studentTokenizerPath, writeTestLabels } from './kd-test-labels.js';
-import { devCorpus, teacherTokenizer } from './test-fixtures.js';
+import { devCorpus, teacherTokenizer, tinyRunSettings } from './test-fixtures.js';
 import { train, type TrainOptionsInput } from './train.js';
 
 const folders: string[] = [];
@@ -22,19 +22,7 @@ afterAll(async () => {
   for (const folder of folders) await rm(folder, { recursive: true, force: true });
 });
 
-const shared = {
-  model: { hiddenSize: 32, intermediateSize: 64, layers: 1, heads: 2, maxPositions: 64 },
-  steps: 6,
-  batchSize: 2,
-  sequenceLength: 16,
-  accumulate: 2,
-  learningRate: 1e-2,
-  warmupSteps: 2,
-  seed: 5,
-  checkpointEvery: 100,
-  backend: 'wasm',
-  threads: 2,
-} satisfies Partial<TrainOptionsInput>;
+const shared = tinyRunSettings;
 
 const objectives = {
   ce: (out: string): TrainOptionsInput => ({ ...shared, corpus: devCorpus, limit: 30, tokenizer: teacherTokenizer, evalCorpus: devCorpus, evalEvery: 3, evalTokens: 64, out }),

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { findCheckpoint, loadCheckpoint } from './checkpoint.js';
 import { train, type TrainOptionsInput } from './train.js';
-import { devCorpus, studentTokenizer, teacherTokenizer, trainCorpus } from './test-fixtures.js';
+import { devCorpus, studentTokenizer, teacherTokenizer, tinyRunSettings, trainCorpus } from './test-fixtures.js';
 
 const folders: string[] = [];
 async function freshFolder(): Promise<string> {
@@ -16,23 +16,7 @@ afterAll(async () => {
   for (const folder of folders) await rm(folder, { recursive: true, force: true });
 });
 
-const base = (out: string): TrainOptionsInput => ({
-  corpus: devCorpus,
-  limit: 30,
-  tokenizer: teacherTokenizer,
-  out,
-  model: { hiddenSize: 32, intermediateSize: 64, layers: 1, heads: 2, maxPositions: 64 },
-  steps: 6,
-  batchSize: 2,
-  sequenceLength: 16,
-  accumulate: 2,
-  learningRate: 1e-2,
-  warmupSteps: 2,
-  seed: 5,
-  checkpointEvery: 100,
-  backend: 'wasm',
-  threads: 2,
-});
+const base = (out: string): TrainOptionsInput => ({ corpus: devCorpus, limit: 30, tokenizer: teacherTokenizer, out, ...tinyRunSettings });
 
 describe('train (objective ce)', () => {
   it('a run stopped after step 3 and resumed follows the uninterrupted loss and eval curves exactly', async () => {
