@@ -27,6 +27,9 @@ const shared = tinyRunSettings;
 const objectives = {
   ce: (out: string): TrainOptionsInput => ({ ...shared, corpus: devCorpus, limit: 30, tokenizer: teacherTokenizer, evalCorpus: devCorpus, evalEvery: 3, evalTokens: 64, out }),
   kd: (out: string): TrainOptionsInput => ({ ...shared, objective: 'kd', labels, teacherTokenizer, studentTokenizer: studentTokenizerPath, alpha: 0.7, out }),
+  // τ = 2 takes its own path on the onnxruntime engine: the LM head's product hands the
+  // objective logits / 2, and one softmax serves the hard and the soft term.
+  'kd τ=2': (out: string): TrainOptionsInput => ({ ...shared, objective: 'kd', labels, teacherTokenizer, studentTokenizer: studentTokenizerPath, alpha: 0.7, temperature: 2, tail: 'bucket', out }),
 };
 
 // Both engines compute the same float32 math from the same initial weights and batches, but
@@ -35,8 +38,11 @@ const objectives = {
 // AdamW step: within 1e-3 relative over six steps.
 const tolerance = 1e-3;
 
-describe.each(['ce', 'kd'] as const)('the two engines (objective %s)', (objective) => {
-  it('train: the tensorflow engine follows the onnxruntime engine\'s loss curve, and the loss falls', async () => {
+// [objective, the loss falls over the six steps]: at τ = 2 the soft term (scaled by τ²) moves
+// from batch to batch more than six steps of this tiny run bring it down, so there the engines'
+// agreement is what is checked.
+describe.each([['ce', true], ['kd', true], ['kd τ=2', false]] as const)('the two engines (objective %s)', (objective, falls) => {
+  it('train: the tensorflow engine follows the onnxruntime engine\'s loss curve', async () => {
     const native = await train({ ...objectives[objective](await fresh()), engine: 'onnxruntime' });
     const tensorflow = await train({ ...objectives[objective](await fresh()), engine: 'tensorflow' });
     expect(native.engine.name).toBe('onnxruntime');
@@ -44,7 +50,7 @@ describe.each(['ce', 'kd'] as const)('the two engines (objective %s)', (objectiv
     expect(tensorflow.engine.description).toMatch(/^engine: tensorflow \(TensorFlow\.js on the wasm backend/);
     expect(tensorflow.losses).toHaveLength(6);
     tensorflow.losses.forEach((loss, step) => expect(Math.abs(loss - native.losses[step])).toBeLessThanOrEqual(tolerance * Math.abs(native.losses[step])));
-    expect(tensorflow.losses[5]).toBeLessThan(tensorflow.losses[0]);
+    if (falls) expect(tensorflow.losses[5]).toBeLessThan(tensorflow.losses[0]);
     // The held-out evaluation runs on the run's engine too (objective ce is given an eval corpus).
     expect(tensorflow.evalLosses.map((point) => point.step)).toEqual(native.evalLosses.map((point) => point.step));
     tensorflow.evalLosses.forEach((point, index) => expect(Math.abs(point.loss - native.evalLosses[index].loss)).toBeLessThanOrEqual(tolerance * native.evalLosses[index].loss));

@@ -4,10 +4,12 @@
 // the partition {each distinct id of the row} ∪ {the rest}, its gradient one coefficient per
 // row times the softmax at τ plus a correction at the row's ids (ScatterElements, add). `feeds`
 // merges repeated ids into one category on the JavaScript side, where only the teacher's
-// [rows, K] data is; no [rows, vocab] target exists on either side.
+// [rows, K] data is; no [rows, vocab] target exists on either side. The hard label's CE is
+// part of the fragment, so the passes over [rows, vocab] (the step's extra cost over CE alone)
+// are shared between the two terms: one softmax where τ is 1 or 2, one dense gradient, one
+// scatter for the label and the teacher ids.
 import type { GraphBuilder } from './onnx-graph.js';
 import type { EngineObjective, EngineTensor, ObjectiveContext } from './engine/objective.js';
-import { crossEntropyFragment } from './engine/objective.js';
 import { reverseKlFloor, type DistillationSettings, type SoftTargets } from './kd-divergence.js';
 
 /** Input names the fragment declares. */
@@ -16,17 +18,35 @@ const inputs = { ids: 'kd_ids', probs: 'kd_probs', mask: 'kd_mask', residual: 'k
 /** Per id: where it first appears in the current row (−1 elsewhere); grown to the largest id seen. */
 let firstAtScratch = new Int32Array(0);
 
+/** The feed arrays of one batch shape, kept by an objective between micro-batches. */
+export interface FeedBuffers {
+  ids: Int32Array;
+  probs: Float32Array;
+  mask: Float32Array;
+  residual: Float32Array;
+  present: Float32Array;
+}
+
 /**
  * Teacher data of a micro-batch: repeated ids of a row merged into the first (mask 1), repeats
  * and padding mask 0. Linear in the entries (a row may hold thousands of ids: full-distribution
- * targets), and int32 ids, which GatherElements and ScatterElements take as they are.
+ * targets), and int32 ids, which GatherElements and ScatterElements take as they are. With
+ * `reuse` the arrays of a shape seen before are cleared and written again (the engine runs one
+ * micro-batch at a time, so the last run's feeds are no longer read).
  */
-export function distillationFeeds(targets: SoftTargets | undefined, rows: number, width: number): Record<string, EngineTensor> {
-  const ids = new Int32Array(rows * width);
-  const probs = new Float32Array(rows * width);
-  const mask = new Float32Array(rows * width);
-  const residual = new Float32Array(rows);
-  const present = new Float32Array(rows);
+export function distillationFeeds(targets: SoftTargets | undefined, rows: number, width: number, reuse?: Map<number, FeedBuffers>): Record<string, EngineTensor> {
+  let buffers = reuse?.get(rows);
+  if (buffers) {
+    buffers.ids.fill(0);
+    buffers.probs.fill(0);
+    buffers.mask.fill(0);
+    buffers.residual.fill(0);
+    buffers.present.fill(0);
+  } else {
+    buffers = { ids: new Int32Array(rows * width), probs: new Float32Array(rows * width), mask: new Float32Array(rows * width), residual: new Float32Array(rows), present: new Float32Array(rows) };
+    reuse?.set(rows, buffers);
+  }
+  const { ids, probs, mask, residual, present } = buffers;
   if (targets) {
     if (targets.rows !== rows || targets.width !== width) {
       throw new RangeError(`soft targets of ${targets.rows} rows × ${targets.width} entries; the objective was built for ${rows} × ${width}`);
@@ -101,13 +121,29 @@ function divergenceNodes(
   }
 }
 
+/**
+ * How the fragment gets the student's softmax at τ beside the one at 1 (the hard label's):
+ * `shared` (τ = 1: one softmax), `square` (τ = 2: the engine hands in logits / 2, and the
+ * softmax at 1 is q² / Σq², so one softmax serves both terms and the dense gradient
+ * p·a + q·b is q·(q·a / Σq² + b)), `separate` (any other τ: two softmaxes).
+ */
+type TemperatureMode = 'shared' | 'square' | 'separate';
+
+function temperatureMode(temperature: number): TemperatureMode {
+  return temperature === 1 ? 'shared' : temperature === 2 ? 'square' : 'separate';
+}
+
 /** The `kd` objective for rows of `width` teacher entries. */
 export function distillationEngineObjective(settings: DistillationSettings, width: number): EngineObjective<SoftTargets> {
   const { alpha, temperature } = settings;
+  const mode = temperatureMode(temperature);
+  const feedBuffers = new Map<number, FeedBuffers>();
   return {
     name: 'kd',
+    // Logits / 2 come out of the LM head's product at no cost (a scale by 1/2 is exact).
+    logitScale: mode === 'square' ? 1 / temperature : 1,
     build(graph: GraphBuilder, context: ObjectiveContext) {
-      const { logits, rowWeights, rows } = context;
+      const { logits, labels, rowWeights, rows } = context;
       const scalar = (value: number) => graph.floats(graph.unique('kd_const'), Float32Array.of(value), []);
       const ids = graph.input(inputs.ids, 'int32', [rows, width]);
       const teacher = graph.input(inputs.probs, 'float', [rows, width]);
@@ -115,18 +151,55 @@ export function distillationEngineObjective(settings: DistillationSettings, widt
       const teacherResidual = graph.input(inputs.residual, 'float', [rows, 1]);
       const present = graph.input(inputs.present, 'float', [rows]);
       const axisOne = graph.ints(graph.unique('kd_axis'), [1]);
+      const column = (value: string) => graph.op('Unsqueeze', [value, axisOne]);
+      const rowMax = (value: string) => graph.op('ReduceMax', [value], { axes: [-1], keepdims: 1 });
+      // log Σexp(x) from the softmax of x: max x − log max softmax(x).
+      const logNormalizerOf = (maxValue: string, probabilities: string) => graph.op('Sub', [maxValue, graph.op('Log', [rowMax(probabilities)])]);
 
-      // Hard label: weight 1 − α on rows with a teacher target, 1 elsewhere.
+      // The student at τ (u = logits / τ, q = softmax(u)) and the log-normalizer at 1 (of z = logits).
+      let scaled: string; // u, [rows, vocab]
+      let studentAll: string; // q
+      let logNormalizerScaled: string; // log Σexp(u), [rows, 1]
+      let logNormalizer: string; // log Σexp(z)
+      let pickedLogit: string; // z at the label, [rows, 1]
+      let hardProbabilities: string | undefined; // p where it is not q (separate)
+      let squareSum: string | undefined; // Σq² (square)
+      if (mode === 'separate') {
+        hardProbabilities = graph.op('Softmax', [logits], { axis: -1 });
+        const maxLogit = rowMax(logits);
+        logNormalizer = logNormalizerOf(maxLogit, hardProbabilities);
+        pickedLogit = graph.op('GatherElements', [logits, labels], { axis: 1 });
+        scaled = graph.op('Div', [logits, scalar(temperature)]);
+        studentAll = graph.op('Softmax', [scaled], { axis: -1 });
+        logNormalizerScaled = logNormalizerOf(graph.op('Div', [maxLogit, scalar(temperature)]), studentAll);
+      } else {
+        scaled = logits;
+        studentAll = graph.op('Softmax', [scaled], { axis: -1 });
+        logNormalizerScaled = logNormalizerOf(rowMax(scaled), studentAll);
+        const pickedScaled = graph.op('GatherElements', [scaled, labels], { axis: 1 });
+        if (mode === 'shared') {
+          logNormalizer = logNormalizerScaled;
+          pickedLogit = pickedScaled;
+        } else {
+          // Σexp(z) = Σexp(2u) = exp(2·log Σexp(u))·Σq².
+          squareSum = graph.op('ReduceSumSquare', [studentAll], { axes: [-1], keepdims: 1 });
+          logNormalizer = graph.op('Add', [graph.op('Mul', [logNormalizerScaled, scalar(2)]), graph.op('Log', [squareSum])]);
+          pickedLogit = graph.op('Mul', [pickedScaled, scalar(2)]);
+        }
+      }
+
+      // Hard label: −log p[label], weight 1 − α on rows with a teacher target, 1 elsewhere;
+      // averaged over Σ weights.
+      const total = graph.op('Max', [graph.op('ReduceSum', [rowWeights], { keepdims: 0 }), scalar(1e-12)]);
       const hardScale = graph.op('Sub', [scalar(1), graph.op('Mul', [present, scalar(alpha)])]);
-      const hard = crossEntropyFragment(graph, context, hardScale);
+      const hardWeight = graph.op('Div', [graph.op('Mul', [rowWeights, hardScale]), total]);
+      const hardRowLoss = graph.op('Reshape', [graph.op('Sub', [logNormalizer, pickedLogit]), graph.ints(graph.unique('kd_flat'), [-1])]);
+      const hardLoss = graph.op('ReduceSum', [graph.op('Mul', [hardRowLoss, hardWeight])], { keepdims: 0 });
+      const hardColumn = column(hardWeight);
 
-      // The student at τ and its log-normalizer (from the softmax, as CE does).
-      const scaled = temperature === 1 ? logits : graph.op('Div', [logits, scalar(temperature)]);
-      const studentAll = temperature === 1 ? hard.probabilities : graph.op('Softmax', [scaled], { axis: -1 });
-      const maxScaled = graph.op('ReduceMax', [scaled], { axes: [-1], keepdims: 1 });
-      const logNormalizer = graph.op('Sub', [maxScaled, graph.op('Log', [graph.op('ReduceMax', [studentAll], { axes: [-1], keepdims: 1 })])]);
+      // The teacher term on the row's categories.
       const student = graph.op('GatherElements', [studentAll, ids], { axis: 1 });
-      const logStudent = graph.op('Sub', [graph.op('GatherElements', [scaled, ids], { axis: 1 }), logNormalizer]);
+      const logStudent = graph.op('Sub', [graph.op('GatherElements', [scaled, ids], { axis: 1 }), logNormalizerScaled]);
       const studentKept = graph.op('ReduceSum', [graph.op('Mul', [student, mask]), axisOne], { keepdims: 1 });
       const studentResidual = graph.op('Max', [graph.op('Sub', [scalar(1), studentKept]), scalar(1e-12)]);
       const logStudentResidual = graph.op('Log', [studentResidual]);
@@ -142,17 +215,26 @@ export function distillationEngineObjective(settings: DistillationSettings, widt
       const sparse = graph.op('Mul', [graph.op('Sub', [weighted, graph.op('Mul', [student, rest.slope])]), mask]);
 
       // α·τ²·D averaged like CE (over Σ weights); its logits gradient is α·τ per unit of D's.
-      const total = graph.op('Max', [graph.op('ReduceSum', [rowWeights], { keepdims: 0 }), scalar(1e-12)]);
       const softWeight = graph.op('Div', [graph.op('Mul', [rowWeights, present]), total]);
-      const softWeightColumn = graph.op('Unsqueeze', [softWeight, axisOne]);
       const flatValue = graph.op('Reshape', [rowValue, graph.ints(graph.unique('kd_flat'), [-1])]);
       const softLoss = graph.op('Mul', [graph.op('ReduceSum', [graph.op('Mul', [flatValue, softWeight])], { keepdims: 0 }), scalar(alpha * temperature * temperature)]);
-      const softScale = graph.op('Mul', [softWeightColumn, scalar(alpha * temperature)]);
-      const denseGradient = graph.op('Mul', [studentAll, graph.op('Mul', [dense, softScale])]);
-      const withDense = graph.op('Add', [hard.dLogits, denseGradient]);
-      const dLogits = graph.op('ScatterElements', [withDense, ids, graph.op('Mul', [sparse, softScale])], { axis: 1, reduction: { string: 'add' } });
-      return { loss: graph.op('Add', [hard.loss, softLoss]), dLogits, metrics: { ce: hard.loss, kd: softLoss } };
+      const softScale = graph.op('Mul', [column(softWeight), scalar(alpha * temperature)]);
+      const softColumn = graph.op('Mul', [dense, softScale]);
+
+      // d/dz = a·p + b·q over the vocabulary (a: the hard weight, b: the soft row coefficient),
+      // in as few passes over [rows, vocab] as the temperature allows.
+      let denseGradient: string;
+      if (mode === 'shared') denseGradient = graph.op('Mul', [studentAll, graph.op('Add', [hardColumn, softColumn])]);
+      else if (mode === 'square') {
+        const affine = graph.op('Add', [graph.op('Mul', [studentAll, graph.op('Div', [hardColumn, squareSum!])]), softColumn]);
+        denseGradient = graph.op('Mul', [studentAll, affine]);
+      } else denseGradient = graph.op('Add', [graph.op('Mul', [hardProbabilities!, hardColumn]), graph.op('Mul', [studentAll, softColumn])]);
+      // Then the sparse part in one scatter: −a at the label, the soft correction at the row's ids.
+      const scatterIds = graph.op('Concat', [graph.op('Cast', [labels], { to: 6 }), ids], { axis: 1 });
+      const scatterValues = graph.op('Concat', [graph.op('Neg', [hardColumn]), graph.op('Mul', [sparse, softScale])], { axis: 1 });
+      const dLogits = graph.op('ScatterElements', [denseGradient, scatterIds, scatterValues], { axis: 1, reduction: { string: 'add' } });
+      return { loss: graph.op('Add', [hardLoss, softLoss]), dLogits, metrics: { ce: hardLoss, kd: softLoss } };
     },
-    feeds: (batch) => distillationFeeds(batch.targets, batch.rows, width),
+    feeds: (batch) => distillationFeeds(batch.targets, batch.rows, width, feedBuffers),
   };
 }

@@ -15,7 +15,7 @@ export interface EngineTensor {
 
 /** What the engine gives the fragment: names of graph values and the fixed sizes. */
 export interface ObjectiveContext {
-  /** float [rows, vocab]: the student's logits. */
+  /** float [rows, vocab]: the student's logits times the objective's `logitScale` (1 unless it asks for another). */
   logits: string;
   /** int64 [rows, 1]: the next-token id of each row. */
   labels: string;
@@ -29,7 +29,7 @@ export interface ObjectiveContext {
 export interface ObjectiveOutputs {
   /** float scalar: the micro-batch loss (a mean over weighted rows). */
   loss: string;
-  /** float [rows, vocab]: d loss / d logits. */
+  /** float [rows, vocab]: d loss / d logits (the unscaled logits, whatever `logitScale` is). */
   dLogits: string;
   /** Named float scalars reported beside the loss (e.g. the CE and KD parts). */
   metrics?: Record<string, string>;
@@ -45,6 +45,12 @@ export interface ObjectiveBatch<Targets = unknown> {
 
 export interface EngineObjective<Targets = unknown> {
   readonly name: string;
+  /**
+   * The factor the logits reach the fragment multiplied by (default 1). The engine folds it
+   * into the LM head's product, so an objective that only needs logits / τ over the whole
+   * vocabulary gets them without a pass of its own.
+   */
+  readonly logitScale?: number;
   /** Adds the loss and its logits gradient to the graph; declares the fragment's own inputs with `graph.input`. */
   build(graph: GraphBuilder, context: ObjectiveContext): ObjectiveOutputs;
   /** Values of the inputs `build` declared, for one micro-batch (none for CE). */

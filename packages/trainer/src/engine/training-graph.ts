@@ -153,7 +153,8 @@ export function buildTrainingGraph(config: ModelConfig, shape: TrainingGraphShap
     saved.push({ prefix, norm1: norm1.saved, normed: norm1.y, qkvWeight, query, key, value, probabilities, merged, norm2: norm2.saved, normedAgain: norm2.y, gateUpWeight, gate, up, sigmoid, swish, activated });
   }
   const finalNorm = rmsNorm(hidden, 'model.norm.weight');
-  const logits = gemm(finalNorm.y, embedding, 0, 1);
+  const logitScale = objective.logitScale ?? 1;
+  const logits = logitScale === 1 ? gemm(finalNorm.y, embedding, 0, 1) : op('Gemm', [finalNorm.y, embedding], { transA: 0, transB: 1, alpha: { float: logitScale } });
 
   // Objective.
   const outputs = objective.build(g, { logits, labels, rowWeights, rows: N, vocab: vocabSize });
