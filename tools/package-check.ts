@@ -2,7 +2,8 @@
 // ranges become versions), installed with npm into an empty folder outside the repository (its
 // @kd dependencies given as their packed tarballs, ONNXRUNTIME_NODE_INSTALL=skip), then checked:
 // node_modules size and package count, ESM import time, require(), and strict tsc (no
-// skipLibCheck) on a consumer file for both the import and the require condition.
+// skipLibCheck) on a consumer file for both the import and the require condition; @kd/trainer
+// also trains from both (tools/trainer-install-check.ts).
 //
 //   npx -y pnpm@10.34.9 build && npx tsx tools/package-check.ts [--only @kd/text,@kd/trainer] [--write]
 //
@@ -13,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { checkTrainerInstall } from './trainer-install-check.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const pnpm = ['-y', 'pnpm@10.34.9'];
@@ -25,6 +27,7 @@ interface Manifest {
   bin?: unknown;
   exports?: unknown;
   dependencies?: Record<string, string>;
+  devDependencies?: Record<string, string>;
 }
 
 interface Row {
@@ -179,6 +182,11 @@ for (const name of wanted) {
       const errors = checked.output.split('\n').filter((line) => line.includes('error TS'));
       row.notes.push(`tsc (${file}): ${errors.length} errors, first: ${errors[0]?.trim() ?? checked.output.trim().split('\n')[0]}`);
     }
+  }
+  if (name === '@kd/trainer') {
+    const checked = checkTrainerInstall(folder, root, manifest.devDependencies?.['@tensorflow/tfjs-core'] ?? 'latest', run);
+    row.notes.push(...checked.notes);
+    if (!checked.ok) process.exitCode = 1;
   }
 }
 

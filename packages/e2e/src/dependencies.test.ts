@@ -1,5 +1,7 @@
 // A package's dependencies are what its shipped code imports: every declared dependency is
-// imported somewhere in src (tests aside), and every package src imports is declared.
+// imported somewhere in src (tests aside), and every package src imports is declared, either as
+// a dependency or as one its build inlines into dist (`inlinedDependencies`: the trainer's
+// TensorFlow.js), which is then a devDependency only, so an install does not fetch it too.
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,6 +44,8 @@ interface Manifest {
   name: string;
   private?: boolean;
   dependencies?: Record<string, string>;
+  devDependencies?: Record<string, string>;
+  inlinedDependencies?: string[];
   peerDependencies?: Record<string, string>;
   peerDependenciesMeta?: Record<string, { optional?: boolean }>;
 }
@@ -60,7 +64,9 @@ describe('declared dependencies match imports', () => {
       // A dependency may be declared to provide a workspace dependency's optional peer (pipeline
       // and kd declare onnxruntime-node so the trainer runs its onnxruntime engine there).
       for (const dependency of Object.keys(manifest.dependencies ?? {})) optionalPeers.push(...optionalPeersOf(byName.get(dependency)).filter((name) => manifest.dependencies?.[name] !== undefined));
-      const declared = new Set([...Object.keys(manifest.dependencies ?? {}), ...Object.keys(manifest.peerDependencies ?? {})]);
+      const inlined = manifest.inlinedDependencies ?? [];
+      expect(inlined.filter((name) => manifest.devDependencies?.[name] === undefined || manifest.dependencies?.[name] !== undefined), 'inlined but not a devDependency only').toEqual([]);
+      const declared = new Set([...Object.keys(manifest.dependencies ?? {}), ...Object.keys(manifest.peerDependencies ?? {}), ...inlined]);
       expect([...declared].filter((name) => !imported.has(name) && !optionalPeers.includes(name)).sort(), 'declared but never imported').toEqual([]);
       expect([...imported].filter((name) => !declared.has(name)).sort(), 'imported but not declared').toEqual([]);
     });

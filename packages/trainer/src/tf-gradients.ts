@@ -5,9 +5,9 @@
 // reach, on any backend: measured by recording each gradient called in a training step of the
 // model (grouped-query attention and not) under ce and every kd divergence, on the wasm backend
 // (with the fused kernels of kernels.ts) and the cpu backend (the generic ops tfjs-node also
-// runs), plus the arithmetic around them. They are bundled into dist/ by tsup (tsup.config.ts),
-// because Node cannot load tfjs-core's ES-module files itself; its registry-wide
-// register_all_gradients cannot be used that way either: one of its files imports tfjs-core's
+// runs), plus the arithmetic around them. The built package inlines them with the rest of
+// tfjs-core's ES-module build (tsup.config.ts): Node cannot load those files from the package
+// itself, nor its registry-wide register_all_gradients, one of whose files imports tfjs-core's
 // whole ES build, whose folder imports Node's ES-module loader refuses.
 import { registerGradient, type GradConfig } from '@tensorflow/tfjs-core';
 import { addGradConfig } from '@tensorflow/tfjs-core/dist/gradients/Add_grad.js';
