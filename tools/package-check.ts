@@ -206,7 +206,7 @@ console.log(table);
 if (values.write) {
   const benchmarks = join(root, 'docs', 'BENCHMARKS.md');
   const heading = '## Packages installed alone';
-  const section = `${heading}\n\nEach published package packed with \`pnpm pack\` and installed alone with npm ${execFileSync('npm', ['--version'], { encoding: 'utf8' }).trim()} into an empty folder outside the repository (its @kd dependencies as packed tarballs, \`ONNXRUNTIME_NODE_INSTALL=skip\`), Node ${process.version}, ${new Date().toISOString().slice(0, 10)}. Import time is a fresh \`node\` process's \`await import()\` of the package, median of five, on a shared, loaded 2-core machine (compare rows of one run, not runs). Strict tsc: \`strict\`, \`module: nodenext\`, no \`skipLibCheck\`, on a consumer file per condition. Reproduce: \`npx -y pnpm@10.34.9 build && npx tsx tools/package-check.ts --write\`.\n\n${table}\n`;
+  const section = `${heading}\n\nEach published package packed with \`pnpm pack\` and installed alone with npm ${execFileSync('npm', ['--version'], { encoding: 'utf8' }).trim()} into an empty folder outside the repository (its @kd dependencies as packed tarballs, \`ONNXRUNTIME_NODE_INSTALL=skip\`), Node ${process.version}, ${new Date().toISOString().slice(0, 10)}. Import time is a fresh \`node\` process's \`await import()\` of the package, median of five, on a shared, loaded 2-core machine (compare rows of one run, not runs). Strict tsc: \`strict\`, \`module: nodenext\`, no \`skipLibCheck\`, on a consumer file per condition. Reproduce: \`npx -y pnpm@10.34.9 build && npx tsx tools/package-check.ts --write\`.\n\n${table}\n\n`;
   const text = existsSync(benchmarks) ? readFileSync(benchmarks, 'utf8') : '# Benchmarks\n';
   const start = text.indexOf(heading);
   let updated: string;
