@@ -16,7 +16,7 @@ interface RunSummary {
   steps: number;
 }
 
-function trainingScript(root: string, format: 'esm' | 'cjs'): string {
+function trainingScript(root: string, format: 'esm' | 'cjs', out: string): string {
   const options = {
     corpus: join(root, 'examples', 'corpus', 'sample.jsonl'),
     tokenizer: join(root, 'examples', 'student-tokenizer', 'tokenizer.json'),
@@ -27,23 +27,24 @@ function trainingScript(root: string, format: 'esm' | 'cjs'): string {
     warmupSteps: 1,
     engine: 'auto',
     backend: 'auto',
+    out,
   };
   const imports =
     format === 'esm'
-      ? "import { mkdtempSync } from 'node:fs';\nimport { tmpdir } from 'node:os';\nimport { join } from 'node:path';\nimport { train } from '@kd/trainer';\n"
-      : "const { mkdtempSync } = require('node:fs');\nconst { tmpdir } = require('node:os');\nconst { join } = require('node:path');\nconst { train } = require('@kd/trainer');\n";
-  const body = `const out = join(mkdtempSync(join(tmpdir(), 'kd-trainer-run-')), 'run');
-const result = await train({ ...${JSON.stringify(options)}, out });
+      ? "import { train } from '@kd/trainer';\n"
+      : "const { train } = require('@kd/trainer');\n";
+  const body = `const result = await train(${JSON.stringify(options)});
 console.log(JSON.stringify({ engine: result.engine.name, backend: result.backend.name, steps: result.step }));`;
   return format === 'esm' ? `${imports}${body}\n` : `${imports}(async () => {\n${body}\n})();\n`;
 }
 
-function trainBoth(folder: string, root: string, run: Run): { summaries: string[]; failures: string[]; results: RunSummary[] } {
+function trainBoth(folder: string, root: string, run: Run, phase: string): { summaries: string[]; failures: string[]; results: RunSummary[] } {
   const summaries: string[] = [];
   const failures: string[] = [];
   const results: RunSummary[] = [];
   for (const [format, file] of [['esm', 'train-run.mjs'], ['cjs', 'train-run.cjs']] as const) {
-    writeFileSync(join(folder, file), trainingScript(root, format));
+    // The runs write inside the consumer folder, which package-check removes (unless --keep).
+    writeFileSync(join(folder, file), trainingScript(root, format, join(folder, 'runs', `${phase}-${format}`)));
     const trained = run('node', [file], folder);
     const line = trained.output.split('\n').find((text) => text.startsWith('{"engine"'));
     if (!trained.ok || !line) {
@@ -69,7 +70,7 @@ for (const kernel of tf.getKernelsForBackend('cpu')) tf.registerKernel({ ...kern
 export function checkTrainerInstall(folder: string, root: string, tfjsRange: string, run: Run): { ok: boolean; notes: string[] } {
   const notes: string[] = [];
   let ok = true;
-  const alone = trainBoth(folder, root, run);
+  const alone = trainBoth(folder, root, run, 'alone');
   ok &&= alone.failures.length === 0 && alone.results.every((result) => result.engine === 'tensorflow' && result.backend === 'wasm' && result.steps === 2);
   notes.push(`trains with engine auto: ${[...alone.summaries, ...alone.failures].join(', ')}`);
 
@@ -79,7 +80,7 @@ export function checkTrainerInstall(folder: string, root: string, tfjsRange: str
   mkdirSync(standInFolder, { recursive: true });
   writeFileSync(join(standInFolder, 'package.json'), JSON.stringify({ name: '@tensorflow/tfjs-node', version: '0.0.0-stand-in', main: 'index.js' }));
   writeFileSync(join(standInFolder, 'index.js'), standIn);
-  const native = trainBoth(folder, root, run);
+  const native = trainBoth(folder, root, run, 'stand-in');
   ok &&= native.failures.length === 0 && native.results.every((result) => result.engine === 'tensorflow' && result.backend === 'tensorflow' && result.steps === 2);
   notes.push(`with a tfjs-node stand-in (its own tfjs-core): ${[...native.summaries, ...native.failures].join(', ')}`);
   return { ok, notes };
