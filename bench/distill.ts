@@ -53,6 +53,8 @@ interface RowDefinition {
   alpha: number;
   tail: 'renormalize' | 'bucket';
   mapping: 'first-piece' | 'byte-prefix';
+  /** Omitted: token categories. */
+  categories?: 'prefix-group';
 }
 
 /** The rows, in the order they run (the cheap label sets first). */
@@ -66,6 +68,8 @@ export const distillRows: RowDefinition[] = [
   { id: 'bucket', title: '6. row 3, tail as a bucket', labels: 'adaptive', alpha: 0.5, tail: 'bucket', mapping: 'first-piece' },
   { id: 'byte-prefix', title: '7. row 3, byte-prefix mapping', labels: 'adaptive', alpha: 0.5, tail: 'renormalize', mapping: 'byte-prefix' },
   { id: 'sampled', title: '8. offline sampled (12 draws)', labels: 'sampled', alpha: 0.5, tail: 'renormalize', mapping: 'first-piece' },
+  { id: 'groups', title: '9. row 3, prefix groups', labels: 'adaptive', alpha: 0.5, tail: 'renormalize', mapping: 'first-piece', categories: 'prefix-group' },
+  { id: 'groups-bucket', title: '10. row 3, prefix groups, tail as a bucket', labels: 'adaptive', alpha: 0.5, tail: 'bucket', mapping: 'first-piece', categories: 'prefix-group' },
 ];
 
 /** The student every row trains: ~2.4M parameters on the 8k example tokenizer. */
@@ -173,6 +177,7 @@ async function trainRow(options: DistillBenchOptions, row: RowDefinition, labels
     alpha: row.alpha,
     tail: row.tail,
     mapping: row.mapping,
+    categories: row.categories ?? ('token' as const),
     resume,
   };
   const started = performance.now();
@@ -283,7 +288,7 @@ function markdownOf(options: DistillBenchOptions, results: RowResult[], steps: S
   const tokensPerStep = options.batchSize * options.sequenceLength;
   const budgetTokens = options.steps * tokensPerStep;
   const ce = results.find((result) => result.row.id === 'ce');
-  const adaptive = results.filter((result) => result.row.labels === 'adaptive' && result.row.tail === 'renormalize' && result.row.mapping === 'first-piece' && result.row.alpha > 0);
+  const adaptive = results.filter((result) => result.row.labels === 'adaptive' && result.row.tail === 'renormalize' && result.row.mapping === 'first-piece' && !result.row.categories && result.row.alpha > 0);
   const best = adaptive.reduce<RowResult | undefined>((winner, result) => (!winner || (result.scored.perplexity ?? Infinity) < (winner.scored.perplexity ?? Infinity) ? result : winner), undefined);
   const rows = results.map((result) => [
     result.row.title,
@@ -400,7 +405,7 @@ export async function benchDistill(options: DistillBenchOptions): Promise<Omit<S
   for (const row of chosen) {
     const labels = row.labels === 'online-full' ? undefined : await labelSet(row.labels);
     const source = labels ? { labels: labels.dir } : { online: 'full', teacher: teacherKey, rowsPerPart: options.rowsPerPart };
-    const runDir = join(options.dir, 'runs', `${row.id}-${shortHash({ ...settingsKey, ...source, alpha: row.alpha, tail: row.tail, mapping: row.mapping })}`);
+    const runDir = join(options.dir, 'runs', `${row.id}-${shortHash({ ...settingsKey, ...source, alpha: row.alpha, tail: row.tail, mapping: row.mapping, ...(row.categories ? { categories: row.categories } : {}) })}`);
     const trained = await trainRow(options, row, labels, slice.path, runDir);
     if (!labels) fullWidth = await mappedStudentIds(options, row.mapping);
     const evaluated = await evaluateRow(options, runDir);
@@ -417,7 +422,7 @@ export async function benchDistill(options: DistillBenchOptions): Promise<Omit<S
   const data = {
     budget: { every: options.every, steps: options.steps, batchSize: options.batchSize, sequenceLength: options.sequenceLength, evalDocuments: options.evalDocuments, evalKlDocuments: options.evalKlDocuments, evalExamples: options.evalExamples, rowsPerPart: options.rowsPerPart },
     student,
-    rows: results.map((result) => ({ id: result.row.id, title: result.row.title, alpha: result.row.alpha, tail: result.row.tail, mapping: result.row.mapping, labels: result.labels ? { name: result.labels.name, ...result.labels.stats, labelSeconds: result.labels.seconds } : null, train: result.train, eval: { ...result.scored, klToTeacher: result.kl.klToTeacher, klPositions: result.kl.klPositions, alignedFraction: result.kl.alignedFraction, mappedMass: result.kl.mappedMass, spamAccuracy: result.tasks.spamAccuracy, chrF: result.tasks.chrF, classifyExamples: result.tasks.classifyExamples, translateExamples: result.tasks.translateExamples }, evalSeconds: result.evalSeconds })),
+    rows: results.map((result) => ({ id: result.row.id, title: result.row.title, alpha: result.row.alpha, tail: result.row.tail, mapping: result.row.mapping, categories: result.row.categories ?? 'token', labels: result.labels ? { name: result.labels.name, ...result.labels.stats, labelSeconds: result.labels.seconds } : null, train: result.train, eval: { ...result.scored, klToTeacher: result.kl.klToTeacher, klPositions: result.kl.klPositions, alignedFraction: result.kl.alignedFraction, mappedMass: result.kl.mappedMass, spamAccuracy: result.tasks.spamAccuracy, chrF: result.tasks.chrF, classifyExamples: result.tasks.classifyExamples, translateExamples: result.tasks.translateExamples }, evalSeconds: result.evalSeconds })),
     fullDistributionWidth: fullWidth ?? null,
     steps: steps ?? null,
     teacher: teacherScored,

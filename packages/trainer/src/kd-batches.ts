@@ -6,7 +6,7 @@
 // corpus) and micro-batch p is a pure function of (seed, p): a resumed run reads exactly the
 // data an uninterrupted one would. Every window carries the teacher rows of its positions.
 import type { LabelledDocument, SparseRows } from '@kd/compress';
-import { alignPositions } from '@kd/vocab-align';
+import { alignPositions, type PrefixGroups } from '@kd/vocab-align';
 import { TrainerError } from './errors.js';
 import type { SoftTargets, TailTreatment } from './kd-divergence.js';
 import { emptyTargets, writeTarget } from './kd-targets.js';
@@ -46,6 +46,8 @@ export interface TeacherBatchOptions {
   tail: TailTreatment;
   /** Rows are sampled estimates: scattered as they are (see writeTarget). */
   estimate?: boolean;
+  /** Prefix groups of the vocabulary pair: targets by group (size `width` with groupedWidth). */
+  groups?: PrefixGroups;
 }
 
 /** One part as the student reads it. */
@@ -203,7 +205,7 @@ export class TeacherBatchSampler {
     const { sequenceLength, batchSize, teacherToStudent, tail } = this.options;
     const width = sequenceLength + 1;
     const tokens = new Int32Array(batchSize * width);
-    const targets = emptyTargets(batchSize * sequenceLength, this.options.width);
+    const targets = emptyTargets(batchSize * sequenceLength, this.options.width, this.options.groups !== undefined);
     const origins = new Uint32Array(batchSize * 2);
     let epoch = 0;
     for (let row = 0; row < batchSize; row++) {
@@ -221,7 +223,7 @@ export class TeacherBatchSampler {
       origins[2 * row + 1] = start;
       for (let index = 0; index < sequenceLength; index++) {
         const teacherRow = part.teacherRow[start + index];
-        if (teacherRow >= 0) writeTarget(part.rows, teacherRow, teacherToStudent, tail, targets, row * sequenceLength + index, this.slots, this.options.estimate);
+        if (teacherRow >= 0) writeTarget(part.rows, teacherRow, teacherToStudent, tail, targets, row * sequenceLength + index, this.slots, this.options.estimate, this.options.groups);
       }
     }
     return { position, epoch, tokens, targets, origins };

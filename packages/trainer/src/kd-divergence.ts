@@ -3,6 +3,8 @@
 // row, CE alone elsewhere. The teacher is sparse (≤ K student ids per row, collisions allowed,
 // plus the mass outside them), so D is measured on the partition {each distinct id of the row}
 // ∪ {everything else}: the student's mass outside the row's ids is one residual category. With
+// grouped categories (prefix groups: SoftTargets.category) a category is a set of ids whose
+// teacher mass the student may share out among them as it likes. With
 // a renormalized teacher that category holds no teacher mass (forward KL then reduces to the
 // usual Σ p·log(p/q) over the kept ids); with the tail as a bucket it holds the tail mass.
 //
@@ -18,6 +20,9 @@ export type Divergence = 'forward-kl' | 'reverse-kl' | 'jsd';
 /** How the teacher's mass outside its kept ids is treated. */
 export type TailTreatment = 'renormalize' | 'bucket';
 
+/** What one category of D is: each student id (`token`), or a prefix group of student ids (`prefix-group`). */
+export type TargetCategories = 'token' | 'prefix-group';
+
 export interface DistillationSettings {
   /** Weight of the soft term; 1 − alpha goes to the hard label. */
   alpha: number;
@@ -26,6 +31,8 @@ export interface DistillationSettings {
   divergence: Divergence;
   /** JSD mixture weight: M = β·P + (1 − β)·Q, D = β·KL(P‖M) + (1 − β)·KL(Q‖M). */
   beta: number;
+  /** What a category is; `prefix-group` targets carry SoftTargets.category (default `token`). */
+  categories?: TargetCategories;
 }
 
 /**
@@ -46,6 +53,13 @@ export interface SoftTargets {
   residual: Float32Array;
   /** 1 where the row has a teacher target, 0 where only the hard label counts; uint8 [rows]. */
   present: Uint8Array;
+  /**
+   * Grouped categories (prefix groups), int32 [rows, width]: the entry's category, named by an
+   * entry index of its row; an id's first entry decides for every repeat of it. Omitted: each
+   * distinct id is its own category. A category's teacher mass is the sum of its entries'
+   * probabilities and its student mass the sum of q over its distinct ids.
+   */
+  category?: Int32Array;
 }
 
 /** The smallest teacher mass reverse KL compares with: log(Q/0) would be infinite. */
@@ -64,7 +78,7 @@ export interface DivergenceTerms {
 }
 
 /** D's value and ∂D/∂Q for one category. */
-function category(divergence: Divergence, beta: number, teacher: number, student: number, logStudent: number, out: { value: number; slope: number }): void {
+function categoryTerm(divergence: Divergence, beta: number, teacher: number, student: number, logStudent: number, out: { value: number; slope: number }): void {
   switch (divergence) {
     case 'forward-kl':
       out.value = teacher > 0 ? teacher * (Math.log(teacher) - logStudent) : 0;
@@ -94,20 +108,29 @@ function category(divergence: Divergence, beta: number, teacher: number, student
  * studentLogProbs are [rows, width] like targets.ids.
  */
 export function divergenceRows(targets: SoftTargets, studentProbs: ArrayLike<number>, studentLogProbs: ArrayLike<number>, settings: Pick<DistillationSettings, 'divergence' | 'beta'>): DivergenceTerms {
-  const { rows, width, ids, probs, residual, present } = targets;
+  const { rows, width, ids, probs, residual, present, category } = targets;
   const value = new Float64Array(rows);
   const dense = new Float64Array(rows);
   const sparse = new Float64Array(rows * width);
   const term = { value: 0, slope: 0 };
-  // Entry k's category: the first entry of the row with its id, found through a slot per id.
+  // Entry k's id's first entry (owner) and its category (the owner's); per category: teacher
+  // mass, student mass, distinct ids (and the entry of the first), the slope ∂D/∂Q.
   const owner = new Int32Array(width);
+  const categoryOf = new Int32Array(width);
   const mass = new Float64Array(width);
+  const studentMass = new Float64Array(width);
+  const distinct = new Int32Array(width);
+  const slope = new Float64Array(width);
+  const single = new Int32Array(width);
   let largestId = 0;
   for (let index = 0; index < ids.length; index++) largestId = Math.max(largestId, ids[index]);
   const slots = new Int32Array(largestId + 1).fill(-1);
   for (let row = 0; row < rows; row++) {
     if (present[row] === 0) continue;
     const base = row * width;
+    mass.fill(0);
+    studentMass.fill(0);
+    distinct.fill(0);
     let studentKept = 0;
     for (let k = 0; k < width; k++) {
       const id = ids[base + k];
@@ -115,24 +138,38 @@ export function divergenceRows(targets: SoftTargets, studentProbs: ArrayLike<num
       const first = seen >= 0 ? seen : k;
       if (seen < 0) slots[id] = k;
       owner[k] = first;
+      const label = first === k ? (category ? category[base + k] : k) : categoryOf[first];
+      if (!(label >= 0 && label < width)) throw new RangeError(`row ${row} entry ${k}: category ${label} is not an entry index of the row`);
+      categoryOf[k] = label;
+      mass[label] += probs[base + k];
       if (first === k) {
-        mass[k] = probs[base + k];
+        studentMass[label] += studentProbs[base + k];
+        if (distinct[label]++ === 0) single[label] = k;
         studentKept += studentProbs[base + k];
-      } else mass[first] += probs[base + k];
+      }
     }
     const studentResidual = Math.max(1 - studentKept, residualFloor);
-    category(settings.divergence, settings.beta, residual[row], studentResidual, Math.log(studentResidual), term);
+    categoryTerm(settings.divergence, settings.beta, residual[row], studentResidual, Math.log(studentResidual), term);
     let total = term.value;
     const residualSlope = term.slope;
     let meanSlope = studentResidual * residualSlope;
+    for (let c = 0; c < width; c++) {
+      if (distinct[c] === 0) continue;
+      const student = studentMass[c];
+      // One id: its log probability as the engine gave it (exact where Q underflows).
+      const logStudent = distinct[c] === 1 ? studentLogProbs[base + single[c]] : Math.log(Math.max(student, residualFloor));
+      categoryTerm(settings.divergence, settings.beta, mass[c], student, logStudent, term);
+      total += term.value;
+      slope[c] = term.slope;
+      // Q·g computed as one product: forward KL's −P/Q·Q stays exact when Q underflows.
+      meanSlope += settings.divergence === 'forward-kl' ? -mass[c] : student * term.slope;
+    }
     for (let k = 0; k < width; k++) {
       if (owner[k] !== k) continue;
+      const c = categoryOf[k];
       const student = studentProbs[base + k];
-      category(settings.divergence, settings.beta, mass[k], student, studentLogProbs[base + k], term);
-      total += term.value;
-      // q·g computed as one product: forward KL's −P/Q·Q stays exact when Q underflows.
-      const weighted = settings.divergence === 'forward-kl' ? -mass[k] : student * term.slope;
-      meanSlope += weighted;
+      // q_i·g_c: forward KL −P_c·q_i/Q_c (−P_c itself for a category of one id).
+      const weighted = settings.divergence === 'forward-kl' ? (distinct[c] === 1 ? -mass[c] : studentMass[c] > 0 ? (-mass[c] * student) / studentMass[c] : 0) : student * slope[c];
       sparse[base + k] = weighted - student * residualSlope;
     }
     for (let k = 0; k < width; k++) slots[ids[base + k]] = -1;

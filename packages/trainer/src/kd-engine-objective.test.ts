@@ -4,7 +4,7 @@ import { crossEntropyObjective, type EngineObjective } from './engine/objective.
 import { trainingOpset } from './engine/training-graph.js';
 import type { DistillationSettings, Divergence, SoftTargets, TailTreatment } from './kd-divergence.js';
 import { distillationEngineObjective } from './kd-engine-objective.js';
-import { matchingTeacher, certainTeacher, sample } from './kd-test-batches.js';
+import { matchingTeacher, certainTeacher, pairedCategories, sample } from './kd-test-batches.js';
 import { GraphBuilder } from './onnx-graph.js';
 import { referenceObjective, testObjective, type EvaluateObjective, type ObjectiveInput } from './objective-suite.js';
 
@@ -68,6 +68,22 @@ describe('kd objective on the onnxruntime engine', () => {
     }
   });
 
+  it('agrees with the float64 reference with grouped categories, and refuses them on a graph built for tokens', async () => {
+    for (const divergence of divergences) {
+      for (const tail of tails) {
+        const settings: DistillationSettings = { alpha: 0.7, temperature: 2, divergence, beta: 0.4, categories: 'prefix-group' };
+        const input = pairedCategories(sample(tail, 11));
+        const result = await engineEvaluator((width) => distillationEngineObjective(settings, width))(input);
+        const reference = referenceObjective(settings)(input);
+        expect(result.loss).toBeCloseTo(reference.loss, 4);
+        for (let index = 0; index < input.logits.length; index++) expect(Math.abs(result.gradient[index]! - reference.gradient[index]!), `${divergence} ${tail} logit ${index}`).toBeLessThan(2e-5);
+      }
+    }
+    const tokens = distillationEngineObjective({ alpha: 0.7, temperature: 2, divergence: 'forward-kl', beta: 0.4 }, 4);
+    const input = pairedCategories(sample('renormalize', 11));
+    expect(() => tokens.feeds({ rows: input.rows, labels: input.labels, rowWeights: input.weights, targets: input.soft })).toThrow(/prefix-group/);
+  });
+
   it('a batch without teacher targets trains on the labels exactly as CE does', async () => {
     const input = { ...sample('renormalize', 5), soft: undefined };
     const kd = await engineEvaluator((width) => distillationEngineObjective({ alpha: 0.9, temperature: 2, divergence: 'jsd', beta: 0.5 }, width))(input);
@@ -93,5 +109,17 @@ for (const divergence of divergences) {
         atTarget,
       });
     }
+  }
+}
+
+// … and with grouped categories: at the target when each pair's mass matches, however it is split.
+for (const divergence of divergences) {
+  for (const tail of tails) {
+    const grouped: DistillationSettings = { alpha: 1, temperature: 1, divergence, beta: 0.5, categories: 'prefix-group' };
+    testObjective(`kd ${divergence} ${tail} grouped α=1 τ=1 (onnxruntime engine)`, {
+      evaluate: engineEvaluator((width) => distillationEngineObjective(grouped, width)),
+      sample: () => pairedCategories(sample(tail, 2)),
+      atTarget: () => pairedCategories(matchingTeacher(tail, 1)),
+    });
   }
 }

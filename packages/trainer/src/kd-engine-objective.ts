@@ -7,13 +7,15 @@
 // [rows, K] data is; no [rows, vocab] target exists on either side. The hard label's CE is
 // part of the fragment, so the passes over [rows, vocab] (the step's extra cost over CE alone)
 // are shared between the two terms: one softmax where τ is 1 or 2, one dense gradient, one
-// scatter for the label and the teacher ids.
+// scatter for the label and the teacher ids. With grouped categories (prefix groups) the
+// student's mass per category is a ScatterElements sum over the row's distinct ids and each id
+// takes its category's slope, gathered back.
 import type { GraphBuilder } from './onnx-graph.js';
 import type { EngineObjective, EngineTensor, ObjectiveContext } from './engine/objective.js';
 import { reverseKlFloor, type DistillationSettings, type SoftTargets } from './kd-divergence.js';
 
 /** Input names the fragment declares. */
-const inputs = { ids: 'kd_ids', probs: 'kd_probs', mask: 'kd_mask', residual: 'kd_residual', present: 'kd_present' } as const;
+const inputs = { ids: 'kd_ids', probs: 'kd_probs', mask: 'kd_mask', residual: 'kd_residual', present: 'kd_present', category: 'kd_category', head: 'kd_head' } as const;
 
 /** Per id: where it first appears in the current row (−1 elsewhere); grown to the largest id seen. */
 let firstAtScratch = new Int32Array(0);
@@ -25,6 +27,9 @@ export interface FeedBuffers {
   mask: Float32Array;
   residual: Float32Array;
   present: Float32Array;
+  /** Grouped categories: each entry's category (an entry index; its id's first entry decides) and 1 at each category's entry. */
+  category?: Int32Array;
+  head?: Float32Array;
 }
 
 /**
@@ -34,7 +39,7 @@ export interface FeedBuffers {
  * `reuse` the arrays of a shape seen before are cleared and written again (the engine runs one
  * micro-batch at a time, so the last run's feeds are no longer read).
  */
-export function distillationFeeds(targets: SoftTargets | undefined, rows: number, width: number, reuse?: Map<number, FeedBuffers>): Record<string, EngineTensor> {
+export function distillationFeeds(targets: SoftTargets | undefined, rows: number, width: number, reuse?: Map<number, FeedBuffers>, grouped = false): Record<string, EngineTensor> {
   let buffers = reuse?.get(rows);
   if (buffers) {
     buffers.ids.fill(0);
@@ -42,15 +47,22 @@ export function distillationFeeds(targets: SoftTargets | undefined, rows: number
     buffers.mask.fill(0);
     buffers.residual.fill(0);
     buffers.present.fill(0);
+    buffers.category?.fill(0);
+    buffers.head?.fill(0);
   } else {
     buffers = { ids: new Int32Array(rows * width), probs: new Float32Array(rows * width), mask: new Float32Array(rows * width), residual: new Float32Array(rows), present: new Float32Array(rows) };
+    if (grouped) {
+      buffers.category = new Int32Array(rows * width);
+      buffers.head = new Float32Array(rows * width);
+    }
     reuse?.set(rows, buffers);
   }
-  const { ids, probs, mask, residual, present } = buffers;
+  const { ids, probs, mask, residual, present, category, head } = buffers;
   if (targets) {
     if (targets.rows !== rows || targets.width !== width) {
       throw new RangeError(`soft targets of ${targets.rows} rows × ${targets.width} entries; the objective was built for ${rows} × ${width}`);
     }
+    if (targets.category && !grouped) throw new RangeError('soft targets with grouped categories need the objective built for prefix-group categories');
     for (let row = 0; row < rows; row++) {
       if (targets.present[row] === 0) continue;
       present[row] = 1;
@@ -71,7 +83,14 @@ export function distillationFeeds(targets: SoftTargets | undefined, rows: number
           firstAt[id] = k;
           mask[base + k] = 1;
         }
-        probs[base + first] += targets.probs[base + k];
+        let slot = first;
+        if (category) {
+          slot = first === k ? (targets.category ? targets.category[base + k] : k) : category[base + first];
+          if (!(slot >= 0 && slot < width)) throw new RangeError(`row ${row} entry ${k}: category ${slot} is not an entry index of the row`);
+          category[base + k] = slot;
+          if (first === k) head![base + slot] = 1;
+        }
+        probs[base + slot] += targets.probs[base + k];
       }
       for (let k = 0; k < width; k++) firstAt[targets.ids[base + k]] = -1;
     }
@@ -82,6 +101,9 @@ export function distillationFeeds(targets: SoftTargets | undefined, rows: number
     [inputs.mask]: { type: 'float32', data: mask, dims: [rows, width] },
     [inputs.residual]: { type: 'float32', data: residual, dims: [rows, 1] },
     [inputs.present]: { type: 'float32', data: present, dims: [rows] },
+    ...(category && head
+      ? { [inputs.category]: { type: 'int32', data: category, dims: [rows, width] } as EngineTensor, [inputs.head]: { type: 'float32', data: head, dims: [rows, width] } as EngineTensor }
+      : {}),
   };
 }
 
@@ -137,6 +159,7 @@ function temperatureMode(temperature: number): TemperatureMode {
 export function distillationEngineObjective(settings: DistillationSettings, width: number): EngineObjective<SoftTargets> {
   const { alpha, temperature } = settings;
   const mode = temperatureMode(temperature);
+  const grouped = settings.categories === 'prefix-group';
   const feedBuffers = new Map<number, FeedBuffers>();
   return {
     name: 'kd',
@@ -204,13 +227,28 @@ export function distillationEngineObjective(settings: DistillationSettings, widt
       const studentResidual = graph.op('Max', [graph.op('Sub', [scalar(1), studentKept]), scalar(1e-12)]);
       const logStudentResidual = graph.op('Log', [studentResidual]);
 
-      const entries = divergenceNodes(graph, settings, teacher, student, logStudent, scalar);
       const rest = divergenceNodes(graph, settings, teacherResidual, studentResidual, logStudentResidual, scalar);
-      const maskedValue = graph.op('Mul', [entries.value, mask]);
-      const rowValue = graph.op('Add', [graph.op('ReduceSum', [maskedValue, axisOne], { keepdims: 1 }), rest.value]);
-      // Q·g per entry as one product (forward KL: −P, exact when Q underflows).
-      const weighted = graph.op('Mul', [settings.divergence === 'forward-kl' ? graph.op('Neg', [teacher]) : graph.op('Mul', [student, entries.slope]), mask]);
-      const meanSlope = graph.op('Add', [graph.op('ReduceSum', [weighted, axisOne], { keepdims: 1 }), graph.op('Mul', [studentResidual, rest.slope])]);
+      let rowValue: string;
+      let meanSlope: string;
+      let weighted: string; // q_i·g_c(i) per distinct id
+      if (grouped) {
+        // Q per category at its entry: the distinct ids' q summed there; each id takes its category's slope.
+        const category = graph.input(inputs.category, 'int32', [rows, width]);
+        const head = graph.input(inputs.head, 'float', [rows, width]);
+        const groupStudent = graph.op('ScatterElements', [graph.op('Mul', [student, scalar(0)]), category, graph.op('Mul', [student, mask])], { axis: 1, reduction: { string: 'add' } });
+        const logGroupStudent = graph.op('Log', [graph.op('Max', [groupStudent, scalar(1e-30)])]);
+        const groups = divergenceNodes(graph, settings, teacher, groupStudent, logGroupStudent, scalar);
+        rowValue = graph.op('Add', [graph.op('ReduceSum', [graph.op('Mul', [groups.value, head]), axisOne], { keepdims: 1 }), rest.value]);
+        const weightedGroups = graph.op('Mul', [settings.divergence === 'forward-kl' ? graph.op('Neg', [teacher]) : graph.op('Mul', [groupStudent, groups.slope]), head]);
+        meanSlope = graph.op('Add', [graph.op('ReduceSum', [weightedGroups, axisOne], { keepdims: 1 }), graph.op('Mul', [studentResidual, rest.slope])]);
+        weighted = graph.op('Mul', [graph.op('Mul', [student, graph.op('GatherElements', [groups.slope, category], { axis: 1 })]), mask]);
+      } else {
+        const entries = divergenceNodes(graph, settings, teacher, student, logStudent, scalar);
+        rowValue = graph.op('Add', [graph.op('ReduceSum', [graph.op('Mul', [entries.value, mask]), axisOne], { keepdims: 1 }), rest.value]);
+        // Q·g per entry as one product (forward KL: −P, exact when Q underflows).
+        weighted = graph.op('Mul', [settings.divergence === 'forward-kl' ? graph.op('Neg', [teacher]) : graph.op('Mul', [student, entries.slope]), mask]);
+        meanSlope = graph.op('Add', [graph.op('ReduceSum', [weighted, axisOne], { keepdims: 1 }), graph.op('Mul', [studentResidual, rest.slope])]);
+      }
       const dense = graph.op('Sub', [rest.slope, meanSlope]);
       const sparse = graph.op('Mul', [graph.op('Sub', [weighted, graph.op('Mul', [student, rest.slope])]), mask]);
 
@@ -235,6 +273,6 @@ export function distillationEngineObjective(settings: DistillationSettings, widt
       const dLogits = graph.op('ScatterElements', [denseGradient, scatterIds, scatterValues], { axis: 1, reduction: { string: 'add' } });
       return { loss: graph.op('Add', [hardLoss, softLoss]), dLogits, metrics: { ce: hardLoss, kd: softLoss } };
     },
-    feeds: (batch) => distillationFeeds(batch.targets, batch.rows, width, feedBuffers),
+    feeds: (batch) => distillationFeeds(batch.targets, batch.rows, width, feedBuffers, grouped),
   };
 }

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initializeBackend } from './backend.js';
 import type { DistillationSettings, Divergence, TailTreatment } from './kd-divergence.js';
-import { certainTeacher, matchingTeacher, rows, sample, vocab, width } from './kd-test-batches.js';
+import { certainTeacher, matchingTeacher, pairedCategories, rows, sample, vocab, width } from './kd-test-batches.js';
 import { createDistillationObjective } from './kd-loss.js';
 import { createObjective } from './loss.js';
 import { engineObjective, referenceObjective, testObjective } from './objective-suite.js';
@@ -46,6 +46,43 @@ for (const divergence of divergences) {
     });
   }
 }
+
+// Grouped categories (prefix groups): the same suite, at the target when each pair's mass matches.
+for (const divergence of divergences) {
+  for (const tail of tails) {
+    const grouped: DistillationSettings = { alpha: 1, temperature: 2, divergence, beta: 0.5, categories: 'prefix-group' };
+    testObjective(`kd ${divergence} ${tail} grouped α=1 τ=2 (reference)`, {
+      evaluate: referenceObjective(grouped),
+      sample: () => pairedCategories(sample(tail, 3)),
+      atTarget: () => pairedCategories(matchingTeacher(tail, 2)),
+      zeroTolerance: 1e-7,
+      finiteDifference: { step: 2 ** -10, absolute: 1e-6, relative: 1e-4 },
+    });
+    testObjective(`kd ${divergence} ${tail} grouped α=1 τ=1 (engine)`, {
+      evaluate: engineObjective(createDistillationObjective({ ...grouped, temperature: 1 })),
+      sample: () => pairedCategories(sample(tail, 2)),
+      atTarget: () => pairedCategories(matchingTeacher(tail, 1)),
+    });
+  }
+}
+
+describe('grouped categories', () => {
+  it('compare only each group’s mass: a student at its grouped target is not at the same teacher read id by id', () => {
+    const settings: DistillationSettings = { alpha: 1, temperature: 1, divergence: 'forward-kl', beta: 0.5, categories: 'prefix-group' };
+    const grouped = pairedCategories(matchingTeacher('renormalize', 1));
+    const byToken = { ...grouped, soft: { ...grouped.soft!, category: undefined } };
+    const largest = (gradient: ArrayLike<number>) => Array.from(gradient).reduce((most, value) => Math.max(most, Math.abs(value)), 0);
+    expect(largest(referenceObjective(settings)(grouped).gradient)).toBeLessThan(1e-7);
+    expect(largest(referenceObjective(settings)(byToken).gradient)).toBeGreaterThan(1e-3);
+    expect(referenceObjective(settings)(byToken).loss).toBeGreaterThan(referenceObjective(settings)(grouped).loss + 1e-3);
+  });
+
+  it('refuse a category that is not an entry of the row', () => {
+    const input = pairedCategories(sample('renormalize', 4));
+    input.soft!.category![1] = width;
+    expect(() => referenceObjective({ alpha: 1, temperature: 1, divergence: 'forward-kl', beta: 0.5 })(input)).toThrow(/category 4 is not an entry index/);
+  });
+});
 
 describe('kd objective on the engine', () => {
   it('agrees with the float64 reference on loss and gradient for every divergence, tail and temperature', () => {

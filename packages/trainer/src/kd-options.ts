@@ -14,4 +14,8 @@ export const distillationOptionsShape = {
   divergence: z.enum(['forward-kl', 'reverse-kl', 'jsd']).default('forward-kl').describe('how the student is compared with the teacher'),
   beta: z.number().gt(0).lt(1).default(0.5).describe('JSD mixture weight β: M = β·teacher + (1 − β)·student'),
   tail: z.enum(['renormalize', 'bucket']).default('renormalize').describe("the teacher's mass outside its kept ids: renormalized away, or one residual category"),
+  categories: z
+    .enum(['token', 'prefix-group'])
+    .default('token')
+    .describe("what the teacher term compares: each student id's mass (token), or each prefix group's, the student tokens a teacher token's bytes can begin with (prefix-group; for tokenizers that cut text differently)"),
 };

@@ -2,8 +2,11 @@
 // empty vector over the aligned vocabulary, each kept teacher probability added at its mapped
 // student id (collisions add), normalized. Stored sparse (the distinct ids of the row and
 // their mass) in one row of a batch's SoftTargets; the tail mass is either renormalized away
-// or kept as the residual category (`bucket`).
+// or kept as the residual category (`bucket`). With prefix groups a kept probability goes to
+// its mapped id's group instead: the row lists every student id of the groups it touches, and
+// each group's mass sits on its first entry (the category the objective compares).
 import type { CompressionSpec, SparseRows } from '@kd/compress';
+import type { PrefixGroups } from '@kd/vocab-align';
 import type { SoftTargets, TailTreatment } from './kd-divergence.js';
 import { TrainerError } from './errors.js';
 
@@ -21,8 +24,8 @@ export function targetWidth(compression: CompressionSpec): number {
   }
 }
 
-/** Empty targets for `rows` rows of `width` entries (every row absent until written). */
-export function emptyTargets(rows: number, width: number): SoftTargets {
+/** Empty targets for `rows` rows of `width` entries (every row absent until written); `grouped` adds the category of each entry. */
+export function emptyTargets(rows: number, width: number, grouped = false): SoftTargets {
   return {
     rows,
     width,
@@ -30,6 +33,7 @@ export function emptyTargets(rows: number, width: number): SoftTargets {
     probs: new Float32Array(rows * width),
     residual: new Float32Array(rows),
     present: new Uint8Array(rows),
+    ...(grouped ? { category: new Int32Array(rows * width) } : {}),
   };
 }
 
@@ -40,7 +44,8 @@ export function emptyTargets(rows: number, width: number): SoftTargets {
  * unbiased estimate of the whole distribution) nothing is normalized and no residual is kept:
  * renormalizing would bias the estimate, and forward KL is linear in the teacher, so its
  * gradient stays unbiased. `slots` is scratch of the student vocabulary's length filled with −1
- * (left so on return).
+ * (left so on return). With `groups` (targets made by emptyTargets(…, true)) each probability
+ * goes to its student id's prefix group: the group's ids are listed once, its mass on the first.
  */
 export function writeTarget(
   rows: Pick<SparseRows, 'offsets' | 'ids' | 'probs' | 'tailMass'>,
@@ -51,6 +56,7 @@ export function writeTarget(
   at: number,
   slots: Int32Array,
   estimate = false,
+  groups?: PrefixGroups,
 ): void {
   const { width } = targets;
   const base = at * width;
@@ -66,6 +72,11 @@ export function writeTarget(
     }
     const probability = rows.probs[entry];
     kept += probability;
+    if (groups) {
+      count = openGroup(groups, groups.studentGroup[studentId], targets, base, count, slots);
+      targets.probs[base + slots[groups.members[groups.offsets[groups.studentGroup[studentId]]]]] += probability;
+      continue;
+    }
     const slot = slots[studentId];
     if (slot >= 0) {
       targets.probs[base + slot] += probability;
@@ -89,9 +100,30 @@ export function writeTarget(
   for (let k = count; k < width; k++) {
     targets.ids[base + k] = targets.ids[base];
     targets.probs[base + k] = 0;
+    if (targets.category) targets.category[base + k] = targets.category[base];
   }
   targets.residual[at] = tailMass / total;
   targets.present[at] = 1;
+}
+
+/** Lists prefix group `group`'s student ids in the row (once: a listed group is left as it is); returns the row's entry count. */
+function openGroup(groups: PrefixGroups, group: number, targets: SoftTargets, base: number, count: number, slots: Int32Array): number {
+  const start = groups.offsets[group];
+  const end = groups.offsets[group + 1];
+  if (slots[groups.members[start]] >= 0) return count;
+  if (count + end - start > targets.width) {
+    throw new TrainerError('E_DATA', `a teacher row's prefix groups hold more than ${targets.width} student ids; size the targets with groupedWidth`);
+  }
+  const head = count;
+  for (let at = start; at < end; at++) {
+    const id = groups.members[at];
+    slots[id] = count;
+    targets.ids[base + count] = id;
+    targets.probs[base + count] = 0;
+    targets.category![base + count] = head;
+    count++;
+  }
+  return count;
 }
 
 /** Marks target row `at` as absent (hard label only). */
@@ -99,6 +131,7 @@ export function clearTarget(targets: SoftTargets, at: number): void {
   const base = at * targets.width;
   targets.ids.fill(0, base, base + targets.width);
   targets.probs.fill(0, base, base + targets.width);
+  targets.category?.fill(0, base, base + targets.width);
   targets.residual[at] = 0;
   targets.present[at] = 0;
 }

@@ -1,6 +1,6 @@
 // Small batches the objective tests share: six rows over ten ids with a missing teacher row, a
 // collision and padding; a student that matches its teacher; a teacher and student certain of
-// the label.
+// the label; any of them with grouped categories.
 import type { SoftTargets, TailTreatment } from './kd-divergence.js';
 import type { ObjectiveInput } from './objective-suite.js';
 
@@ -78,3 +78,22 @@ export function certainTeacher(): ObjectiveInput {
   return { logits, rows, vocab, labels, weights: new Float32Array(rows).fill(1), soft };
 }
 
+
+/**
+ * The same batch with grouped categories: entries paired (0–1, 2–3, …) into one category each,
+ * so a category holds one or two distinct ids (repeats follow their first entry), and the
+ * teacher's probabilities swapped within each pair. Only a pair's sum is the target, so a
+ * student that matched the ungrouped teacher still matches, though no longer id by id.
+ */
+export function pairedCategories(input: ObjectiveInput): ObjectiveInput {
+  const soft = input.soft!;
+  const category = new Int32Array(soft.rows * soft.width);
+  const probs = soft.probs.slice();
+  for (let row = 0; row < soft.rows; row++) {
+    for (let k = 0; k < soft.width; k++) {
+      category[row * soft.width + k] = k - (k % 2);
+      if (k % 2 === 1) [probs[row * soft.width + k - 1], probs[row * soft.width + k]] = [probs[row * soft.width + k], probs[row * soft.width + k - 1]];
+    }
+  }
+  return { ...input, soft: { ...soft, probs, category } };
+}

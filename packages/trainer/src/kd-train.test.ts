@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDataset } from '@kd/codec-parquet';
 import { loadTokenizer } from '@kd/text';
-import { buildVocabularyMap, vocabularyMapCachePath } from '@kd/vocab-align';
+import { buildVocabularyMap, groupedWidth, prefixGroups, vocabularyMapCachePath } from '@kd/vocab-align';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TeacherBatchSampler } from './kd-batches.js';
 import { openDistillationData } from './kd-data.js';
@@ -90,6 +90,73 @@ describe('distillation data path', () => {
     const [first, second] = [await sampler.batchAt(batches + 2), await again.batchAt(batches + 2)];
     expect(second.tokens).toEqual(first.tokens);
     expect(second.targets).toEqual(first.targets);
+  });
+});
+
+describe('prefix-group targets', () => {
+  it('list each reached group once with its mass on its first entry, and give the student’s own next token mass more often than ids do', async () => {
+    const data = await openDistillationData({ labels, teacherTokenizer, studentTokenizer: studentTokenizerPath, mapping: 'first-piece' });
+    const groups = prefixGroups(data.map);
+    const common = { sequenceLength: 16, batchSize: 4, seed: 2, teacherToStudent: data.map.teacherToStudent, studentVocabSize: data.student.vocabSize, tail: 'renormalize' as const };
+    const byToken = new TeacherBatchSampler(data.source, data.encode, { ...common, width: data.width });
+    const byGroup = new TeacherBatchSampler(data.source, data.encode, { ...common, width: groupedWidth(groups, data.width), groups });
+    await byToken.open();
+    await byGroup.open();
+    let present = 0;
+    let labelHasMass = 0;
+    let labelGroupHasMass = 0;
+    for (let position = 0; position < 6; position++) {
+      const [tokenBatch, groupBatch] = [await byToken.batchAt(position), await byGroup.batchAt(position)];
+      expect(groupBatch.tokens).toEqual(tokenBatch.tokens);
+      const { targets } = groupBatch;
+      const { width } = targets;
+      for (let at = 0; at < targets.rows; at++) {
+        expect(groupBatch.targets.present[at]).toBe(tokenBatch.targets.present[at]);
+        if (targets.present[at] === 0) continue;
+        present++;
+        let sum = 0;
+        const massOfGroup = new Map<number, number>();
+        const listed = new Set<number>();
+        for (let k = 0; k < width; k++) {
+          const id = targets.ids[at * width + k];
+          const head = targets.category![at * width + k];
+          sum += targets.probs[at * width + k];
+          if (listed.has(id)) continue;
+          listed.add(id);
+          // Every entry of a group points at the group's first entry, which is in the same group.
+          expect(groups.studentGroup[targets.ids[at * width + head]]).toBe(groups.studentGroup[id]);
+          if (head !== k) expect(targets.probs[at * width + k]).toBe(0);
+          else massOfGroup.set(groups.studentGroup[id], targets.probs[at * width + k]);
+        }
+        expect(sum).toBeCloseTo(1, 5);
+        // Whole groups: each listed group with all of its ids.
+        for (const group of massOfGroup.keys()) for (let m = groups.offsets[group]; m < groups.offsets[group + 1]; m++) expect(listed.has(groups.members[m])).toBe(true);
+        const label = groupBatch.tokens[Math.floor(at / 16) * 17 + (at % 16) + 1];
+        if ((massOfGroup.get(groups.studentGroup[label]) ?? 0) > 0) labelGroupHasMass++;
+        const tokenTargets = tokenBatch.targets;
+        for (let k = 0; k < tokenTargets.width; k++) {
+          if (tokenTargets.ids[at * tokenTargets.width + k] === label && tokenTargets.probs[at * tokenTargets.width + k] > 0) {
+            labelHasMass++;
+            break;
+          }
+        }
+      }
+    }
+    expect(present).toBeGreaterThan(100);
+    expect(labelGroupHasMass).toBeGreaterThan(labelHasMass);
+  });
+
+  it('train on prefix groups, resume exactly, and a resume with other categories is refused', async () => {
+    const grouped = (out: string): TrainOptionsInput => ({ ...base(out), categories: 'prefix-group' });
+    const whole = await train(grouped(await fresh('kd-groups-')));
+    expect(whole.losses.every(Number.isFinite)).toBe(true);
+    const byToken = await train(base(await fresh('kd-groups-')));
+    expect(whole.losses).not.toEqual(byToken.losses);
+    const out = await fresh('kd-groups-');
+    const controller = new AbortController();
+    await train(grouped(out), { signal: controller.signal, onProgress: (progress) => progress.step === 2 && controller.abort() });
+    await expect(train({ ...base(out), resume: true })).rejects.toThrow(/categories/);
+    expect((await train({ ...grouped(out), resume: true })).losses).toEqual(whole.losses);
   });
 });
 

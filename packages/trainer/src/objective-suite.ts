@@ -70,6 +70,7 @@ export function sliceRows(input: ObjectiveInput, from: number, to: number): Obje
       probs: soft.probs.slice(from * soft.width, to * soft.width),
       residual: soft.residual.slice(from, to),
       present: soft.present.slice(from, to),
+      category: soft.category?.slice(from * soft.width, to * soft.width),
     },
   };
 }

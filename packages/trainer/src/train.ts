@@ -8,6 +8,7 @@ import { availableParallelism } from 'node:os';
 import { mkdir } from 'node:fs/promises';
 import { z } from 'zod';
 import { assertTokenizerFits, corpusTasks, loadTokenizer } from '@kd/text';
+import { groupedWidth, prefixGroups, type VocabularyMap } from '@kd/vocab-align';
 import { initializeBackend, type BackendInfo } from './backend.js';
 import { openBatchStream, type BatchStream } from './batches.js';
 import { join } from 'node:path';
@@ -163,7 +164,7 @@ function describeIssue(issue: z.core.$ZodIssue | undefined): string {
 async function runSettings(options: TrainSettings, engine: EngineName, threads: number, studentTokenizer: string): Promise<RunSettings> {
   const distillation =
     options.objective === 'kd'
-      ? { labels: options.labels, teacher: options.teacher, mapping: options.mapping, alpha: options.alpha, temperature: options.temperature, divergence: options.divergence, beta: options.beta, tail: options.tail }
+      ? { labels: options.labels, teacher: options.teacher, mapping: options.mapping, alpha: options.alpha, temperature: options.temperature, divergence: options.divergence, beta: options.beta, tail: options.tail, ...(options.categories === 'token' ? {} : { categories: options.categories }) }
       : undefined;
   return {
     distillation,
@@ -229,14 +230,17 @@ async function openSampler(options: TrainSettings, studentTokenizer: string, mod
   let teacherToStudent: Int32Array;
   let studentVocabSize: number;
   let sampledRows = false;
+  let map: VocabularyMap;
   if (options.labels !== undefined) {
     const data = await openDistillationData({ ...vocabulary, labels: options.labels });
-    ({ source, width, encode } = data);
+    ({ source, width, encode, map } = data);
     teacherToStudent = data.map.teacherToStudent;
     studentVocabSize = data.student.vocabSize;
     sampledRows = data.manifest.compression.mode === 'sampled' || data.manifest.compression.mode === 'hybrid';
   } else {
-    const { map, student } = await openVocabulary(vocabulary);
+    const opened = await openVocabulary(vocabulary);
+    const student = opened.student;
+    map = opened.map;
     source = inputs.teacherRows!;
     source.useVocabulary?.(map.teacherToStudent, student.vocabSize);
     if (source.width === undefined) throw new TrainerError('E_OPTIONS', 'train: an online teacher row source must say its width (the most ids a row keeps)');
@@ -252,6 +256,9 @@ async function openSampler(options: TrainSettings, studentTokenizer: string, mod
   if (sampledRows && options.divergence !== 'forward-kl') {
     throw new TrainerError('E_OPTIONS', `train options: divergence: sampled teacher rows are an unbiased estimate only under forward-kl (linear in the teacher); got ${options.divergence}`);
   }
+  // Prefix groups: a row lists every student id of the groups its teacher ids reach.
+  const groups = options.categories === 'prefix-group' ? prefixGroups(map) : undefined;
+  if (groups) width = groupedWidth(groups, width);
   const sampler = new TeacherBatchSampler(source, encode, {
     sequenceLength: options.sequenceLength,
     batchSize: options.batchSize,
@@ -261,6 +268,7 @@ async function openSampler(options: TrainSettings, studentTokenizer: string, mod
     width,
     tail: options.tail,
     estimate: sampledRows,
+    groups,
   });
   await sampler.open();
   return sampler;
@@ -388,7 +396,7 @@ export async function train(input: TrainOptionsInput, hooks: TrainHooks = {}, in
   }
   const objective: ObjectiveSpec =
     options.objective === 'kd'
-      ? { name: 'kd', settings: { alpha: options.alpha, temperature: options.temperature, divergence: options.divergence, beta: options.beta }, width: sampler!.width }
+      ? { name: 'kd', settings: { alpha: options.alpha, temperature: options.temperature, divergence: options.divergence, beta: options.beta, categories: options.categories }, width: sampler!.width }
       : { name: 'ce' };
   const initial = new Map([...model.parameters].map(([name, variable]) => [name, (variable.dataSync() as Float32Array).slice()]));
   model.dispose();

@@ -13,3 +13,4 @@ export {
   type DatasetCoverage,
   type VocabularyCoverage,
 } from './coverage.js';
+export { groupedWidth, prefixGroups, type PrefixGroups } from './prefix-groups.js';
