@@ -4,7 +4,8 @@
 //    student's own next token has no mass in its teacher target, and how much of the target sits
 //    on student tokens that are a proper byte prefix of that token (pieces the student's
 //    tokenizer does not emit there), for the 8k example student and for the teacher's own 32k
-//    tokenizer as the student's.
+//    tokenizer as the student's; and with prefix-group targets, how often the student token's
+//    group has no mass.
 // 2. Same-tokenizer reference: the benchmark's student shape on the teacher's tokenizer, CE
 //    (α = 0) beside KD (α = 0.5) on the same labels, seed and windows, dev perplexity.
 // Usage: npx tsx bench/distill-diagnose.ts [--steps 250]   (runs cached under out/bench/distill/same-tokenizer)
@@ -15,7 +16,7 @@ import { openDataset } from '@kd/codec-parquet';
 import { evaluateStudent } from '@kd/pipeline';
 import { loadTokenizer } from '@kd/text';
 import { TeacherBatchSampler, exportModel, train } from '@kd/trainer';
-import { buildVocabularyMap } from '@kd/vocab-align';
+import { buildVocabularyMap, groupedWidth, prefixGroups } from '@kd/vocab-align';
 import { repoRoot, sharedDir } from './report.js';
 
 const { values } = parseArgs({ options: { steps: { type: 'string', default: '250' }, batches: { type: 'string', default: '20' } } });
@@ -30,16 +31,18 @@ const labels = join(benchDir, 'labels', labelSet);
 const sequenceLength = 128;
 const batchSize = 8;
 
-async function diagnose(studentTokenizer: string, batches: number): Promise<Record<string, number>> {
+async function diagnose(studentTokenizer: string, batches: number, grouped = false): Promise<Record<string, number | null>> {
   const teacher = await loadTokenizer(teacherTokenizer);
   const student = await loadTokenizer(studentTokenizer);
   const map = await buildVocabularyMap(teacher, student, { rule: 'first-piece', cacheDir: join(benchDir, 'maps') });
   const reader = await openDataset(labels, { expectTokenizerSha256: teacher.sha256 });
-  const width = reader.manifest.compression.mode === 'adaptive' ? reader.manifest.compression.kMax : 64;
+  const kept = reader.manifest.compression.mode === 'adaptive' ? reader.manifest.compression.kMax : 64;
+  const groups = grouped ? prefixGroups(map) : undefined;
+  const width = groups ? groupedWidth(groups, kept) : kept;
   const sampler = new TeacherBatchSampler(
     { parts: reader.manifest.parts.length, part: (index) => reader.part(index) },
     (text) => student.frame(text, { bos: true, eos: true }),
-    { sequenceLength, batchSize, seed: 0, teacherToStudent: map.teacherToStudent, studentVocabSize: student.vocabSize, width, tail: 'renormalize' },
+    { sequenceLength, batchSize, seed: 0, teacherToStudent: map.teacherToStudent, studentVocabSize: student.vocabSize, width, tail: 'renormalize', groups },
   );
   await sampler.open();
   const bytesOf = (id: number) => Buffer.from(student.tokenBytes(id)).toString('latin1');
@@ -61,6 +64,11 @@ async function diagnose(studentTokenizer: string, batches: number): Promise<Reco
         const id = targets.ids[row * targets.width + k]!;
         const probability = targets.probs[row * targets.width + k]!;
         if (probability <= 0) continue;
+        // Grouped: the mass of the label's group (it sits on the group's first entry).
+        if (groups) {
+          if (groups.studentGroup[id] === groups.studentGroup[label]) onLabel += probability;
+          continue;
+        }
         if (id === label) onLabel += probability;
         else {
           const bytes = bytesOf(id);
@@ -71,7 +79,7 @@ async function diagnose(studentTokenizer: string, batches: number): Promise<Reco
       if (onLabel === 0) missing++;
     }
   }
-  return { positions, alignedFraction: present / positions, labelWithoutMass: missing / present, meanMassOnLabel: massOnLabel / present, meanMassOnProperPrefixesOfLabel: prefixMass / present };
+  return { positions, alignedFraction: present / positions, labelWithoutMass: missing / present, meanMassOnLabel: massOnLabel / present, meanMassOnProperPrefixesOfLabel: groups ? null : prefixMass / present };
 }
 
 async function sameTokenizerRun(alpha: number): Promise<{ alpha: number; perplexity: number | null; bitsPerByte: number | null; tokens: number }> {
@@ -91,7 +99,13 @@ async function sameTokenizerRun(alpha: number): Promise<{ alpha: number; perplex
 }
 
 const batches = Number(values.batches);
-console.log(JSON.stringify({ targets: { exampleStudent: await diagnose(exampleStudent, batches), teacherTokenizerAsStudent: await diagnose(teacherTokenizer, batches) } }, null, 2));
+console.log(
+  JSON.stringify(
+    { targets: { exampleStudent: await diagnose(exampleStudent, batches), exampleStudentPrefixGroups: await diagnose(exampleStudent, batches, true), teacherTokenizerAsStudent: await diagnose(teacherTokenizer, batches) } },
+    null,
+    2,
+  ),
+);
 const ce = await sameTokenizerRun(0);
 const kd = await sameTokenizerRun(0.5);
 console.log(JSON.stringify({ sameTokenizer: { steps, tokensPerRow: steps * batchSize * sequenceLength, ce, kd, ratio: ce.perplexity && kd.perplexity ? kd.perplexity / ce.perplexity : null } }, null, 2));

@@ -53,23 +53,29 @@ interface RowDefinition {
   alpha: number;
   tail: 'renormalize' | 'bucket';
   mapping: 'first-piece' | 'byte-prefix';
-  /** Omitted: token categories. */
+  /** Omitted: token categories (each student id its own category). */
   categories?: 'prefix-group';
 }
 
 /** The rows, in the order they run (the cheap label sets first). */
 export const distillRows: RowDefinition[] = [
   { id: 'ce', title: '1. CE only (α = 0)', labels: 'adaptive', alpha: 0, tail: 'renormalize', mapping: 'first-piece' },
-  { id: 'online-full', title: '2. online full-distribution KD', labels: 'online-full', alpha: 0.5, tail: 'renormalize', mapping: 'first-piece' },
-  { id: 'adaptive', title: '3. offline adaptive p=0.95, kMax 64', labels: 'adaptive', alpha: 0.5, tail: 'renormalize', mapping: 'first-piece' },
-  { id: 'adaptive-a0.9', title: '3. same, α = 0.9', labels: 'adaptive', alpha: 0.9, tail: 'renormalize', mapping: 'first-piece' },
-  { id: 'fixed32', title: '4. offline fixed k=32', labels: 'fixed32', alpha: 0.5, tail: 'renormalize', mapping: 'first-piece' },
-  { id: 'fixed8', title: '5. offline fixed k=8', labels: 'fixed8', alpha: 0.5, tail: 'renormalize', mapping: 'first-piece' },
-  { id: 'bucket', title: '6. row 3, tail as a bucket', labels: 'adaptive', alpha: 0.5, tail: 'bucket', mapping: 'first-piece' },
-  { id: 'byte-prefix', title: '7. row 3, byte-prefix mapping', labels: 'adaptive', alpha: 0.5, tail: 'renormalize', mapping: 'byte-prefix' },
-  { id: 'sampled', title: '8. offline sampled (12 draws)', labels: 'sampled', alpha: 0.5, tail: 'renormalize', mapping: 'first-piece' },
-  { id: 'groups', title: '9. row 3, prefix groups', labels: 'adaptive', alpha: 0.5, tail: 'renormalize', mapping: 'first-piece', categories: 'prefix-group' },
-  { id: 'groups-bucket', title: '10. row 3, prefix groups, tail as a bucket', labels: 'adaptive', alpha: 0.5, tail: 'bucket', mapping: 'first-piece', categories: 'prefix-group' },
+  { id: 'online-full', title: '2. online full-distribution KD', labels: 'online-full', alpha: 0.5, tail: 'renormalize', mapping: 'first-piece', categories: 'prefix-group' },
+  { id: 'groups', title: '3. offline adaptive p=0.95, kMax 64', labels: 'adaptive', alpha: 0.5, tail: 'renormalize', mapping: 'first-piece', categories: 'prefix-group' },
+  { id: 'groups-a0.9', title: '3. same, α = 0.9', labels: 'adaptive', alpha: 0.9, tail: 'renormalize', mapping: 'first-piece', categories: 'prefix-group' },
+  { id: 'groups-fixed32', title: '4. offline fixed k=32', labels: 'fixed32', alpha: 0.5, tail: 'renormalize', mapping: 'first-piece', categories: 'prefix-group' },
+  { id: 'groups-fixed8', title: '5. offline fixed k=8', labels: 'fixed8', alpha: 0.5, tail: 'renormalize', mapping: 'first-piece', categories: 'prefix-group' },
+  { id: 'groups-bucket', title: '6. row 3, tail as a bucket', labels: 'adaptive', alpha: 0.5, tail: 'bucket', mapping: 'first-piece', categories: 'prefix-group' },
+  { id: 'groups-byte-prefix', title: '7. row 3, byte-prefix mapping', labels: 'adaptive', alpha: 0.5, tail: 'renormalize', mapping: 'byte-prefix', categories: 'prefix-group' },
+  { id: 'groups-sampled', title: '8. offline sampled (12 draws)', labels: 'sampled', alpha: 0.5, tail: 'renormalize', mapping: 'first-piece', categories: 'prefix-group' },
+  // The same rows with token categories (each student id its own category): what prefix groups change.
+  { id: 'adaptive', title: '3 by token. row 3, token categories', labels: 'adaptive', alpha: 0.5, tail: 'renormalize', mapping: 'first-piece' },
+  { id: 'adaptive-a0.9', title: '3 by token. same, α = 0.9', labels: 'adaptive', alpha: 0.9, tail: 'renormalize', mapping: 'first-piece' },
+  { id: 'fixed32', title: '4 by token. fixed k=32', labels: 'fixed32', alpha: 0.5, tail: 'renormalize', mapping: 'first-piece' },
+  { id: 'fixed8', title: '5 by token. fixed k=8', labels: 'fixed8', alpha: 0.5, tail: 'renormalize', mapping: 'first-piece' },
+  { id: 'bucket', title: '6 by token. tail as a bucket', labels: 'adaptive', alpha: 0.5, tail: 'bucket', mapping: 'first-piece' },
+  { id: 'byte-prefix', title: '7 by token. byte-prefix mapping', labels: 'adaptive', alpha: 0.5, tail: 'renormalize', mapping: 'byte-prefix' },
+  { id: 'sampled', title: '8 by token. sampled (12 draws)', labels: 'sampled', alpha: 0.5, tail: 'renormalize', mapping: 'first-piece' },
 ];
 
 /** The student every row trains: ~2.4M parameters on the 8k example tokenizer. */
@@ -242,7 +248,7 @@ interface StepComparison {
 
 /** CE-only (objective ce, its corpus stream) and KD (adaptive labels) steps, alternated in fresh runs. */
 async function compareSteps(options: DistillBenchOptions, corpus: string, labels: LabelSet, rounds: number, stepsPerRun: number): Promise<StepComparison> {
-  const key = shortHash({ corpus, labels: labels.dir, rounds, stepsPerRun, student, batchSize: options.batchSize, sequenceLength: options.sequenceLength, threads });
+  const key = shortHash({ corpus, labels: labels.dir, rounds, stepsPerRun, student, batchSize: options.batchSize, sequenceLength: options.sequenceLength, threads, categories: 'prefix-group' });
   const recordPath = join(options.dir, `steps-${key}.json`);
   const kept = readJson<StepComparison>(recordPath);
   if (kept) return kept;
@@ -259,7 +265,7 @@ async function compareSteps(options: DistillBenchOptions, corpus: string, labels
       await train(
         objective === 'ce'
           ? { ...base, objective, corpus }
-          : { ...base, objective, labels: labels.dir, teacherTokenizer: join(options.teacherDir, 'tokenizer.json'), mapCacheDir: join(options.dir, 'maps'), alpha: 0.5 },
+          : { ...base, objective, labels: labels.dir, teacherTokenizer: join(options.teacherDir, 'tokenizer.json'), mapCacheDir: join(options.dir, 'maps'), alpha: 0.5, categories: 'prefix-group' },
         { onProgress: timer.onProgress },
       );
       (objective === 'ce' ? ceMs : kdMs).push(median(timer.deltas));
@@ -288,7 +294,7 @@ function markdownOf(options: DistillBenchOptions, results: RowResult[], steps: S
   const tokensPerStep = options.batchSize * options.sequenceLength;
   const budgetTokens = options.steps * tokensPerStep;
   const ce = results.find((result) => result.row.id === 'ce');
-  const adaptive = results.filter((result) => result.row.labels === 'adaptive' && result.row.tail === 'renormalize' && result.row.mapping === 'first-piece' && !result.row.categories && result.row.alpha > 0);
+  const adaptive = results.filter((result) => result.row.labels === 'adaptive' && result.row.tail === 'renormalize' && result.row.mapping === 'first-piece' && result.row.categories === 'prefix-group' && result.row.alpha > 0);
   const best = adaptive.reduce<RowResult | undefined>((winner, result) => (!winner || (result.scored.perplexity ?? Infinity) < (winner.scored.perplexity ?? Infinity) ? result : winner), undefined);
   const rows = results.map((result) => [
     result.row.title,
@@ -310,7 +316,7 @@ function markdownOf(options: DistillBenchOptions, results: RowResult[], steps: S
     '',
     `Student: ${first ? (first.train.parameters / 1e6).toFixed(2) : '?'}M parameters (hidden ${student.hiddenSize}, ${student.layers} layers, ${student.heads} heads) on the 8k byte-level BPE of \`examples/student-tokenizer\`; teacher \`teacher-llama-13m\` (32k vocabulary). ` +
       `Same seed (${seed}), learning rate schedule (3e-3 peak, ${Math.max(1, Math.round(options.steps / 10))} warmup steps, cosine), and windows for every row: each row reads the same label windows in the same seeded order, and the CE row is objective kd with α = 0 (hard labels only). ` +
-      `τ = 1, forward KL, first-piece mapping unless the row says otherwise; α = 0.5 unless it says otherwise. One onnxruntime thread per run.`,
+      `τ = 1, forward KL, first-piece mapping and prefix-group categories (the default) unless the row says otherwise; α = 0.5 unless it says otherwise. One onnxruntime thread per run.`,
     '',
     `Evaluation (\`evaluateStudent\` of @kd/pipeline on \`../shared/corpus/dev.jsonl\`, documents spread evenly over the file): perplexity per student token and bits per UTF-8 byte over ${options.evalDocuments} text and ${options.evalDocuments} code documents` +
       `${first ? ` (${first.scored.tokens.toLocaleString('en-US')} student tokens)` : ''}; ` +
@@ -322,13 +328,13 @@ function markdownOf(options: DistillBenchOptions, results: RowResult[], steps: S
     table(['row', 'perplexity', 'vs CE', 'bits/byte', 'KL to teacher', 'spam/ham', 'chrF', 'label bytes/token', 'train wall s', 'ms/step'], rows),
   ];
   const row2 = results.find((result) => result.row.id === 'online-full');
-  const row3 = results.find((result) => result.row.id === 'adaptive');
+  const row3 = results.find((result) => result.row.id === 'groups');
   const meanStepMs = (result: RowResult) => (result.train.seconds * 1000) / result.train.steps;
   if (row2?.train.teacher) {
     const teacher = row2.train.teacher;
     lines.push(
       '',
-      `Row 2 is objective kd (α = 0.5, τ = 1, forward KL, first-piece mapping) through \`distillOnline\` with compression mode full: every probability of the teacher's softmax at τ mapped onto the student vocabulary` +
+      `Row 2 is objective kd (α = 0.5, τ = 1, forward KL, first-piece mapping, prefix groups) through \`distillOnline\` with compression mode full: every probability of the teacher's softmax at τ mapped onto the student vocabulary` +
         `${fullWidth ? ` (${fullWidth.toLocaleString('en-US')} entries per position, one per distinct student id the map reaches, of the teacher's 32,000)` : ''}, nothing selected or quantized, ` +
         `on the same slice, parts (${options.rowsPerPart.toLocaleString('en-US')} token positions each), seed, student and steps as the label rows. ` +
         `Its train wall time includes the teacher in the loop: ${teacher.seconds.toFixed(1)} s labelling ${teacher.parts} part visit(s) (${teacher.positions.toLocaleString('en-US')} positions), ${((teacher.seconds * 1000) / row2.train.steps).toFixed(0)} ms per step averaged over its ${row2.train.steps} steps. ` +
@@ -364,7 +370,7 @@ function markdownOf(options: DistillBenchOptions, results: RowResult[], steps: S
   if (steps) {
     goals.push(
       `KD step ≤ 1.15 × CE step, data loading included: KD ${median(steps.kdMs).toFixed(0)} ms vs CE ${median(steps.ceMs).toFixed(0)} ms = ${steps.ratio.toFixed(2)}× — ${steps.ratio <= 1.15 ? 'met' : 'missed'} ` +
-        `(median of ${steps.rounds} alternated rounds of fresh ${steps.stepsPerRun}-step runs, first two steps of each left out; CE is objective ce on the slice's own token stream, KD the adaptive labels at α = 0.5; 1-minute load average ${steps.loadAverage.min.toFixed(1)}–${steps.loadAverage.max.toFixed(1)} on 2 cores)`,
+        `(median of ${steps.rounds} alternated rounds of fresh ${steps.stepsPerRun}-step runs, first two steps of each left out; CE is objective ce on the slice's own token stream, KD the adaptive labels at α = 0.5 with prefix groups; 1-minute load average ${steps.loadAverage.min.toFixed(1)}–${steps.loadAverage.max.toFixed(1)} on 2 cores)`,
     );
   }
   const skipped = distillRows.filter((row) => !results.some((result) => result.row.id === row.id));
@@ -411,7 +417,7 @@ export async function benchDistill(options: DistillBenchOptions): Promise<Omit<S
     const evaluated = await evaluateRow(options, runDir);
     results.push({ row, labels, train: trained, scored: evaluated.scored, kl: evaluated.kl, tasks: evaluated.tasks, evalSeconds: evaluated.seconds });
     log(`${row.title}: perplexity ${fixed(evaluated.scored.perplexity, 2)}, KL ${fixed(evaluated.kl.klToTeacher, 3)}, ${trained.seconds.toFixed(0)} s`);
-    if (row.id === 'adaptive' && labels) steps = await compareSteps(options, slice.path, labels, 3, 6);
+    if (row.id === 'groups' && labels) steps = await compareSteps(options, slice.path, labels, 3, 6);
   }
   const teacherPath = join(options.dir, `teacher-eval-${options.evalDocuments}.json`);
   let teacherScored = readJson<EvaluationResult>(teacherPath);

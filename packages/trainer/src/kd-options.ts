@@ -16,6 +16,6 @@ export const distillationOptionsShape = {
   tail: z.enum(['renormalize', 'bucket']).default('renormalize').describe("the teacher's mass outside its kept ids: renormalized away, or one residual category"),
   categories: z
     .enum(['token', 'prefix-group'])
-    .default('token')
+    .default('prefix-group')
     .describe("what the teacher term compares: each student id's mass (token), or each prefix group's, the student tokens a teacher token's bytes can begin with (prefix-group; for tokenizers that cut text differently)"),
 };

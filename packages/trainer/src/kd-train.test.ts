@@ -146,16 +146,16 @@ describe('prefix-group targets', () => {
     expect(labelGroupHasMass).toBeGreaterThan(labelHasMass);
   });
 
-  it('train on prefix groups, resume exactly, and a resume with other categories is refused', async () => {
+  it('train on prefix groups (the default), resume exactly, and a resume with other categories is refused', async () => {
     const grouped = (out: string): TrainOptionsInput => ({ ...base(out), categories: 'prefix-group' });
     const whole = await train(grouped(await fresh('kd-groups-')));
     expect(whole.losses.every(Number.isFinite)).toBe(true);
-    const byToken = await train(base(await fresh('kd-groups-')));
+    const byToken = await train({ ...base(await fresh('kd-groups-')), categories: 'token' });
     expect(whole.losses).not.toEqual(byToken.losses);
     const out = await fresh('kd-groups-');
     const controller = new AbortController();
     await train(grouped(out), { signal: controller.signal, onProgress: (progress) => progress.step === 2 && controller.abort() });
-    await expect(train({ ...base(out), resume: true })).rejects.toThrow(/categories/);
+    await expect(train({ ...base(out), categories: 'token', resume: true })).rejects.toThrow(/categories/);
     expect((await train({ ...grouped(out), resume: true })).losses).toEqual(whole.losses);
   });
 });
