@@ -354,6 +354,13 @@ function markdownOf(options: DistillBenchOptions, results: RowResult[], steps: S
     const manifest = readJson<{ formatVersion: number; idPacking: string; quantization: string }>(join(labels.dir, 'manifest.json'));
     return manifest ? `format ${manifest.formatVersion} (${manifest.quantization} probabilities, ${manifest.idPacking} ids)` : 'an unknown format';
   }));
+  const byToken = results.filter((result) => result.row.alpha > 0 && !result.row.categories && result.labels);
+  if (byToken.length > 0 && results.some((result) => result.row.categories === 'prefix-group')) {
+    lines.push(
+      '',
+      `Rows 3–8 compare the teacher and the student per prefix group (\`categories: 'prefix-group'\`, the default: see "Distillation across tokenizers: diagnostics" below); the rows marked "by token" are the same runs with each student id its own category (\`categories: 'token'\`). One seed per row: how far a second seed would move a row is not measured, so differences of a few percent between rows are not a ranking.`,
+    );
+  }
   lines.push('', `Label bytes per token are those of the stored sets, codec ${[...formats].join(' and ')}; a cached set is reused as it is, so the figure is that of the format the set was written in.`);
   lines.push('', `Labelling wall time (once per set, not in the rows' train time): ${[...labelPasses.entries()].map(([pass, { seconds, sets }]) => `${sets.join(', ')}: ${seconds.toFixed(0)} s (${pass})`).join('; ')}.`);
   const goals: string[] = [];
@@ -370,7 +377,8 @@ function markdownOf(options: DistillBenchOptions, results: RowResult[], steps: S
   if (steps) {
     goals.push(
       `KD step ≤ 1.15 × CE step, data loading included: KD ${median(steps.kdMs).toFixed(0)} ms vs CE ${median(steps.ceMs).toFixed(0)} ms = ${steps.ratio.toFixed(2)}× — ${steps.ratio <= 1.15 ? 'met' : 'missed'} ` +
-        `(median of ${steps.rounds} alternated rounds of fresh ${steps.stepsPerRun}-step runs, first two steps of each left out; CE is objective ce on the slice's own token stream, KD the adaptive labels at α = 0.5 with prefix groups; 1-minute load average ${steps.loadAverage.min.toFixed(1)}–${steps.loadAverage.max.toFixed(1)} on 2 cores)`,
+        `(median of ${steps.rounds} alternated rounds of fresh ${steps.stepsPerRun}-step runs, first two steps of each left out; CE is objective ce on the slice's own token stream, KD the adaptive labels at α = 0.5 with prefix groups; 1-minute load average ${steps.loadAverage.min.toFixed(1)}–${steps.loadAverage.max.toFixed(1)} on 2 cores; the rounds' KD / CE: ${steps.kdMs.map((kd, round) => `${(kd / steps.ceMs[round]!).toFixed(2)}×`).join(', ')}` +
+        `${Math.max(...steps.kdMs.map((kd, round) => kd / steps.ceMs[round]!)) - Math.min(...steps.kdMs.map((kd, round) => kd / steps.ceMs[round]!)) > 0.2 ? ', a spread too wide under this load for the verdict to hold more than this one measurement' : ''})`,
     );
   }
   const skipped = distillRows.filter((row) => !results.some((result) => result.row.id === row.id));
