@@ -73,8 +73,9 @@ export function writeTarget(
     const probability = rows.probs[entry];
     kept += probability;
     if (groups) {
-      count = openGroup(groups, groups.studentGroup[studentId], targets, base, count, slots);
-      targets.probs[base + slots[groups.members[groups.offsets[groups.studentGroup[studentId]]]]] += probability;
+      const group = groups.studentGroup[studentId];
+      count = openGroup(groups, group, targets, base, count, slots);
+      targets.probs[base + slots[groups.members[groups.offsets[group]]]] += probability;
       continue;
     }
     const slot = slots[studentId];

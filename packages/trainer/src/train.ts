@@ -7,7 +7,7 @@
 import { availableParallelism } from 'node:os';
 import { mkdir } from 'node:fs/promises';
 import { z } from 'zod';
-import { assertTokenizerFits, corpusTasks, loadTokenizer } from '@kd/text';
+import { assertTokenizerFits, corpusTasks, loadTokenizer, type Tokenizer } from '@kd/text';
 import { groupedWidth, prefixGroups, type VocabularyMap } from '@kd/vocab-align';
 import { initializeBackend, type BackendInfo } from './backend.js';
 import { openBatchStream, type BatchStream } from './batches.js';
@@ -227,31 +227,24 @@ async function openSampler(options: TrainSettings, studentTokenizer: string, mod
   let source: TeacherRowSource;
   let width: number;
   let encode: StudentEncoder;
-  let teacherToStudent: Int32Array;
-  let studentVocabSize: number;
   let sampledRows = false;
   let map: VocabularyMap;
   if (options.labels !== undefined) {
     const data = await openDistillationData({ ...vocabulary, labels: options.labels });
     ({ source, width, encode, map } = data);
-    teacherToStudent = data.map.teacherToStudent;
-    studentVocabSize = data.student.vocabSize;
     sampledRows = data.manifest.compression.mode === 'sampled' || data.manifest.compression.mode === 'hybrid';
   } else {
-    const opened = await openVocabulary(vocabulary);
-    const student = opened.student;
-    map = opened.map;
+    let student: Tokenizer;
+    ({ map, student } = await openVocabulary(vocabulary));
     source = inputs.teacherRows!;
     source.useVocabulary?.(map.teacherToStudent, student.vocabSize);
     if (source.width === undefined) throw new TrainerError('E_OPTIONS', 'train: an online teacher row source must say its width (the most ids a row keeps)');
     width = source.width;
     encode = studentEncoder(student);
-    teacherToStudent = map.teacherToStudent;
-    studentVocabSize = student.vocabSize;
     sampledRows = source.sampled === true;
   }
-  if (studentVocabSize > modelVocab) {
-    throw new TrainerError('E_TOKENIZER', `the student tokenizer has ${studentVocabSize} ids but the model ${modelVocab}; use the tokenizer the model was built with`);
+  if (map.studentVocabSize > modelVocab) {
+    throw new TrainerError('E_TOKENIZER', `the student tokenizer has ${map.studentVocabSize} ids but the model ${modelVocab}; use the tokenizer the model was built with`);
   }
   if (sampledRows && options.divergence !== 'forward-kl') {
     throw new TrainerError('E_OPTIONS', `train options: divergence: sampled teacher rows are an unbiased estimate only under forward-kl (linear in the teacher); got ${options.divergence}`);
@@ -263,8 +256,8 @@ async function openSampler(options: TrainSettings, studentTokenizer: string, mod
     sequenceLength: options.sequenceLength,
     batchSize: options.batchSize,
     seed: options.seed,
-    teacherToStudent,
-    studentVocabSize,
+    teacherToStudent: map.teacherToStudent,
+    studentVocabSize: map.studentVocabSize,
     width,
     tail: options.tail,
     estimate: sampledRows,
