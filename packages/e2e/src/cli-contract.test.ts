@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { collect, devCorpus, kd, repoRoot, startKd, teacherDir } from './harness.js';
+import { collect, devCorpus, kd, repoRoot, startKd, teacherDir } from './test-fixtures.js';
 
 const work = mkdtempSync(join(tmpdir(), 'kd-e2e-contract-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));

@@ -7,7 +7,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { openDataset } from '@kd/codec-parquet';
 import { readCorpus } from '@kd/text';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { devCorpus, kd, teacherDir } from './harness.js';
+import { devCorpus, kd, teacherDir } from './test-fixtures.js';
 
 const work = mkdtempSync(join(tmpdir(), 'kd-e2e-label-'));
 const out = join(work, 'labels');

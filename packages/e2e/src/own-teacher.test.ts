@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { devCorpus, kd, repoRoot } from './harness.js';
+import { devCorpus, kd, repoRoot } from './test-fixtures.js';
 
 const work = mkdtempSync(join(tmpdir(), 'kd-e2e-own-teacher-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));

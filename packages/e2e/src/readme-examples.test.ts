@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { repoRoot } from './harness.js';
+import { repoRoot } from './test-fixtures.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'kd-readme-'));
 symlinkSync(join(repoRoot, 'examples'), join(scratch, 'examples'));

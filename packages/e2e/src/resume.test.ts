@@ -7,7 +7,7 @@ import { openDataset } from '@kd/codec-parquet';
 import type { LabelledDocument } from '@kd/compress';
 import { expectSameRows } from '@kd/compress/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { collect, devCorpus, kd, startKdKilledAfter, teacherDir } from './harness.js';
+import { collect, devCorpus, kd, startKdKilledAfter, teacherDir } from './test-fixtures.js';
 
 const work = mkdtempSync(join(tmpdir(), 'kd-e2e-resume-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));

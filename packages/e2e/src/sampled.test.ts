@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDataset } from '@kd/codec-parquet';
 import { afterAll, describe, expect, it } from 'vitest';
-import { devCorpus, kd, repoRoot, teacherDir } from './harness.js';
+import { devCorpus, kd, repoRoot, teacherDir } from './test-fixtures.js';
 
 const work = mkdtempSync(join(tmpdir(), 'kd-e2e-sampled-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
-import { collect, kd, sharedDir, startKd } from './harness.js';
+import { collect, kd, sharedDir, startKd } from './test-fixtures.js';
 
 const models = mkdtempSync(join(tmpdir(), 'kd-e2e-serve-'));
 symlinkSync(`${sharedDir}fixtures/tiny-llama-with-past`, join(models, 'tiny'), 'dir');

@@ -8,7 +8,7 @@ import { openDataset, verifyDataset } from '@kd/codec-parquet';
 import { mergeShards } from '@kd/pipeline';
 import type { LabelledDocument } from '@kd/compress';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { collect, kd, repoRoot, startKdKilledAfter } from './harness.js';
+import { collect, kd, repoRoot, startKdKilledAfter } from './test-fixtures.js';
 
 const work = mkdtempSync(join(tmpdir(), 'kd-e2e-shard-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
