@@ -10,6 +10,7 @@ export default defineConfig({
       // Test support of @kd/text (the real tokenizers the tests run on); listed before the package itself.
       '@kd/text/testing': fileURLToPath(new URL('./packages/text/src/test-tokenizers.ts', import.meta.url)),
       '@kd/text': src('text'),
+      '@kd/lm-signature': src('lm-signature'),
       '@kd/teacher': src('teacher'),
       // Test support of @kd/compress (not part of its public API); listed before the package itself.
       '@kd/compress/testing': fileURLToPath(new URL('./packages/compress/src/testing.ts', import.meta.url)),
