@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { validateSpec, type CompressionSpec, type LabelledDocument, type SparseRows } from '@kd/compress';
+import { cacheShapeHints } from '@kd/lm-signature';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { assertTokenizerFits, loadTokenizer, type CorpusDocument, type Tokenizer } from '@kd/text';
 import { z } from 'zod';
@@ -169,9 +170,7 @@ export async function loadTeacher(dir: string, options: LoadTeacherOptions = {})
   const modelBytes = await readFile(modelPath);
   const modelSha256 = createHash('sha256').update(modelBytes).digest('hex');
   const model = decodeModel(modelBytes, modelPath);
-  const heads = config.num_key_value_heads ?? config.num_attention_heads;
-  const headDim = config.head_dim ?? (config.hidden_size && config.num_attention_heads ? config.hidden_size / config.num_attention_heads : undefined);
-  const signature = readSignature(model, modelPath, { heads, headDim });
+  const signature = readSignature(model, modelPath, cacheShapeHints(config));
   // Refused before any session is built: ids beyond the logits would label nonsense.
   const logitsWidth = signature.vocabSize ?? config.vocab_size;
   if (logitsWidth !== undefined) assertTokenizerFits(tokenizer, logitsWidth, { model: modelPath, maxPadding: options.maxVocabPadding });
