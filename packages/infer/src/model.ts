@@ -1,5 +1,6 @@
 // loadModel and the Model it returns: an ONNX causal LM folder with its tokenizer, ready for
 // the four text tasks (generation, code, translation, classification) and for scoring.
+import { cacheShapeHints } from '@kd/lm-signature';
 import { assertTokenizerFits, loadTokenizer, taskPrompt, TextError, type CorpusTask, type TaskFields, type Tokenizer } from '@kd/text';
 import { InferError } from './errors.js';
 import type { Runner } from './forward.js';
@@ -168,9 +169,7 @@ export async function loadModel(dir: string, options: LoadModelOptions = {}): Pr
     throw new InferError('E_MODEL_FORMAT', `${folder.tokenizerPath}: ${(cause as Error).message}`, { cause });
   }
   const config = folder.config;
-  const heads = config.num_key_value_heads ?? config.num_attention_heads;
-  const headDim = config.head_dim ?? (config.hidden_size && config.num_attention_heads ? config.hidden_size / config.num_attention_heads : undefined);
-  const runner: Runner = await openRunner(folder.modelPath, { threads: settings.threads, disableCache: !settings.useCache, sliceLogits: settings.sliceLogits, heads, headDim });
+  const runner: Runner = await openRunner(folder.modelPath, { threads: settings.threads, disableCache: !settings.useCache, sliceLogits: settings.sliceLogits, ...cacheShapeHints(config) });
   try {
     assertTokenizerFits(tokenizer, runner.vocabSize, { model: folder.modelPath });
   } catch (cause) {
