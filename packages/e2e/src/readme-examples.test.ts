@@ -61,7 +61,7 @@ function run(example: Example): Promise<{ code: number | null; output: string }>
 describe('README examples', () => {
   it('finds a program in every package README that has an example', () => {
     const readmes = new Set(examples.map((example) => example.readme));
-    for (const name of ['text', 'teacher', 'compress', 'codec-parquet', 'vocab-align', 'trainer', 'infer', 'pipeline']) {
+    for (const name of ['text', 'teacher', 'compress', 'codec-parquet', 'vocab-align', 'trainer', 'infer', 'pipeline', 'lm-signature']) {
       expect(readmes, name).toContain(`packages/${name}/README.md`);
     }
   });
