@@ -1,5 +1,6 @@
 // Benchmark results are kept per section in docs/bench-results.json, so one section can be
-// re-run alone; docs/BENCHMARKS.md is regenerated from all of them every time.
+// re-run alone; docs/BENCHMARKS.md gets the sections a run measured, each in place of its old
+// text, and keeps every other section as it is (including those other scripts write).
 import { cpus } from 'node:os';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -41,14 +42,29 @@ function portablePath(_key: string, value: unknown): unknown {
   return value;
 }
 
-export function saveResults(results: Record<string, SectionResult>, order: string[]): void {
+const preamble =
+  '# Benchmarks\n\nEach section is written by the command it names: `pnpm bench` (`bench/run.ts`) for most, a script of `bench/` or `tools/` for the rest, each putting its own section in place and leaving the others as they are. Speeds are compared as ratios against a baseline measured in the same run. Sections of `pnpm bench` can be re-run alone: `pnpm bench --only NAME`.\n';
+
+/**
+ * Puts `## title` and `body` into docs/BENCHMARKS.md: in place of the section of that title
+ * (up to the next `## ` heading), or after the last one; every other section stays as it is.
+ */
+export function writeSection(title: string, body: string): void {
+  const text = existsSync(reportPath) ? readFileSync(reportPath, 'utf8') : '';
+  const first = text.indexOf('\n## ');
+  const sections = first < 0 ? [] : text.slice(first + 1).split(/\n(?=## )/);
+  const section = `## ${title}\n\n${body.trim()}\n`;
+  const at = sections.findIndex((existing) => existing.slice(3, existing.indexOf('\n')) === title);
+  if (at < 0) sections.push(section);
+  else sections[at] = section;
+  writeFileSync(reportPath, `${preamble}\n${sections.map((existing) => `${existing.trimEnd()}\n`).join('\n')}`);
+}
+
+/** Keeps `results` in bench-results.json and writes the sections named in `measured` into docs/BENCHMARKS.md (the others stay as they are there). */
+export function saveResults(results: Record<string, SectionResult>, measured: string[]): void {
   writeFileSync(resultsPath, `${JSON.stringify(results, portablePath, 2)}\n`);
-  const sections = order.filter((name) => results[name]).map((name) => {
+  for (const name of measured.filter((key) => results[key])) {
     const section = results[name]!;
-    return `## ${section.title}\n\nMeasured ${section.date} on ${section.machine} with \`${section.command}\`.\n\n${section.markdown}\n`;
-  });
-  writeFileSync(
-    reportPath,
-    `# Benchmarks\n\nEvery figure here is written by \`pnpm bench\` (\`bench/run.ts\`); speeds are compared as ratios against a baseline measured in the same run. Sections can be re-run alone: \`pnpm bench --only NAME\`.\n\n${sections.join('\n')}`,
-  );
+    writeSection(section.title, `Measured ${section.date} on ${section.machine} with \`${section.command}\`.\n\n${section.markdown}`);
+  }
 }

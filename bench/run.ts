@@ -82,7 +82,7 @@ for (const name of chosen) {
   const started = performance.now();
   const result = await sections[name]!();
   results[name] = { ...result, command: `pnpm bench --only ${name}${name === 'distill' ? distillFlags : ''}` };
-  saveResults(results, Object.keys(sections));
+  saveResults(results, [name]);
   process.stderr.write(`bench ${name} done in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
 }
 process.stderr.write(`wrote ${repoRoot}docs/BENCHMARKS.md\n`);

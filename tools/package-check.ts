@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { writeSection } from '../bench/report.js';
 import { checkTrainerInstall } from './trainer-install-check.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -204,19 +205,8 @@ const table = lines.join('\n');
 console.log(table);
 
 if (values.write) {
-  const benchmarks = join(root, 'docs', 'BENCHMARKS.md');
-  const heading = '## Packages installed alone';
-  const section = `${heading}\n\nEach published package packed with \`pnpm pack\` and installed alone with npm ${execFileSync('npm', ['--version'], { encoding: 'utf8' }).trim()} into an empty folder outside the repository (its @kd dependencies as packed tarballs, \`ONNXRUNTIME_NODE_INSTALL=skip\`), Node ${process.version}, ${new Date().toISOString().slice(0, 10)}. Import time is a fresh \`node\` process's \`await import()\` of the package, median of five, on a shared, loaded 2-core machine (compare rows of one run, not runs). Strict tsc: \`strict\`, \`module: nodenext\`, no \`skipLibCheck\`, on a consumer file per condition. Reproduce: \`npx -y pnpm@10.34.9 build && npx tsx tools/package-check.ts --write\`.\n\n${table}\n\n`;
-  const text = existsSync(benchmarks) ? readFileSync(benchmarks, 'utf8') : '# Benchmarks\n';
-  const start = text.indexOf(heading);
-  let updated: string;
-  if (start < 0) updated = `${text.trimEnd()}\n\n${section}`;
-  else {
-    const next = text.indexOf('\n## ', start + heading.length);
-    updated = `${text.slice(0, start)}${section}${next < 0 ? '' : text.slice(next + 1)}`;
-  }
-  writeFileSync(benchmarks, updated);
-  console.log(`wrote ${benchmarks}`);
+  writeSection('Packages installed alone', `Each published package packed with \`pnpm pack\` and installed alone with npm ${execFileSync('npm', ['--version'], { encoding: 'utf8' }).trim()} into an empty folder outside the repository (its @kd dependencies as packed tarballs, \`ONNXRUNTIME_NODE_INSTALL=skip\`), Node ${process.version}, ${new Date().toISOString().slice(0, 10)}. Import time is a fresh \`node\` process's \`await import()\` of the package, median of five, on a shared, loaded 2-core machine (compare rows of one run, not runs). Strict tsc: \`strict\`, \`module: nodenext\`, no \`skipLibCheck\`, on a consumer file per condition. Reproduce: \`npx -y pnpm@10.34.9 build && npx tsx tools/package-check.ts --write\`.\n\n${table}`);
+  console.log(`wrote ${join(root, 'docs', 'BENCHMARKS.md')}`);
 }
 if (!values.keep) rmSync(work, { recursive: true, force: true });
 else console.log(`kept ${work}`);
