@@ -9,7 +9,7 @@
 // 2. Same-tokenizer reference: the benchmark's student shape on the teacher's tokenizer, CE
 //    (α = 0) beside KD (α = 0.5) on the same labels, seed and windows, dev perplexity.
 // Usage: npx tsx bench/distill-diagnose.ts [--steps 250]   (runs cached under out/bench/distill/same-tokenizer)
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { openDataset } from '@kd/codec-parquet';
@@ -17,6 +17,8 @@ import { evaluateStudent } from '@kd/pipeline';
 import { loadTokenizer } from '@kd/text';
 import { TeacherBatchSampler, exportModel, train } from '@kd/trainer';
 import { buildVocabularyMap, groupedWidth, prefixGroups } from '@kd/vocab-align';
+import { adaptiveLabelSet } from './distill-labels.js';
+import { student as studentShape } from './distill.js';
 import { repoRoot, sharedDir } from './report.js';
 
 const { values } = parseArgs({ options: { steps: { type: 'string', default: '250' }, batches: { type: 'string', default: '20' } } });
@@ -25,9 +27,7 @@ const teacherDir = `${sharedDir}fixtures/teacher-llama-13m`;
 const teacherTokenizer = join(teacherDir, 'tokenizer.json');
 const exampleStudent = `${repoRoot}examples/student-tokenizer/tokenizer.json`;
 const benchDir = `${repoRoot}out/bench/distill`;
-const labelSet = readdirSync(join(benchDir, 'labels')).find((name) => name.startsWith('adaptive-p-0.95-'));
-if (!labelSet) throw new Error(`no adaptive p=0.95 label set under ${benchDir}/labels: run \`pnpm bench --only distill --distill-every 20 --distill-rows ce\` first`);
-const labels = join(benchDir, 'labels', labelSet);
+const labels = adaptiveLabelSet(join(benchDir, 'labels'));
 const sequenceLength = 128;
 const batchSize = 8;
 
@@ -88,7 +88,7 @@ async function sameTokenizerRun(alpha: number): Promise<{ alpha: number; perplex
   if (!existsSync(join(exported, 'onnx', 'model.onnx'))) {
     if (!existsSync(join(out, 'checkpoint', 'state.json'))) {
       await train(
-        { objective: 'kd', labels, teacherTokenizer, studentTokenizer: teacherTokenizer, out, model: { hiddenSize: 192, layers: 2, heads: 4 }, steps, batchSize, sequenceLength, seed: 0, warmupSteps: Math.round(steps / 10), checkpointEvery: steps, threads: 1, alpha, mapCacheDir: join(benchDir, 'maps') },
+        { objective: 'kd', labels, teacherTokenizer, studentTokenizer: teacherTokenizer, out, model: studentShape, steps, batchSize, sequenceLength, seed: 0, warmupSteps: Math.round(steps / 10), checkpointEvery: steps, threads: 1, alpha, mapCacheDir: join(benchDir, 'maps') },
         { onProgress: (progress) => progress.step % 50 === 0 && process.stderr.write(`same-tokenizer α=${alpha}: step ${progress.step}\n`) },
       );
     }

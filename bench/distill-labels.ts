@@ -6,7 +6,7 @@
 // set needs draws in the teacher graph and comes from `labelCorpus` itself. A set is complete
 // when its `bench-label.json` exists; an interrupted pass is redone from the start.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { datasetStats, formatVersion, openDatasetWriter, type DatasetStats } from '@kd/codec-parquet';
 import { type CompressionSpec } from '@kd/compress';
@@ -44,6 +44,13 @@ export const labelSettings = {
   fixed8: { name: 'fixed k=8', spec: { mode: 'fixed', k: 8 } },
   sampled: { name: 'sampled 12 draws', spec: { mode: 'sampled', samples: 12, proposalTemperature: 1, seed: 0 } },
 } satisfies Record<string, { name: string; spec: CompressionSpec }>;
+
+/** The folder of the benchmark's adaptive p=0.95 label set under `labelsDir` (made by `pnpm bench --only distill`). */
+export function adaptiveLabelSet(labelsDir: string): string {
+  const name = existsSync(labelsDir) ? readdirSync(labelsDir).find((entry) => entry.startsWith('adaptive-p-0.95-')) : undefined;
+  if (!name) throw new Error(`no adaptive p=0.95 label set under ${labelsDir}: run \`pnpm bench --only distill --distill-every 20 --distill-rows ce\` first`);
+  return join(labelsDir, name);
+}
 
 export interface LabelSet {
   name: string;

@@ -14,6 +14,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { evaluateStudent } from '@kd/pipeline';
 import { exportModel, loadCheckpoint, train } from '@kd/trainer';
+import { adaptiveLabelSet } from './distill-labels.js';
+import { student } from './distill.js';
 import { machine, repoRoot, sharedDir, table, writeSection } from './report.js';
 
 const { values } = parseArgs({
@@ -61,19 +63,17 @@ async function run(row: 'ce' | 'kd', seed: number, steps: number, learningRate: 
   const name = `${row}-s${seed}-${steps}-lr${learningRate}`;
   const resultPath = join(seedsDir, `${name}.json`);
   if (existsSync(resultPath)) return JSON.parse(readFileSync(resultPath, 'utf8')) as SeedResult;
-  const labelSet = readdirSync(join(benchDir, 'labels')).find((entry) => entry.startsWith('adaptive-p-0.95-'));
-  if (!labelSet) throw new Error(`no adaptive p=0.95 label set under ${benchDir}/labels: run \`pnpm bench --only distill --distill-every 20 --distill-rows ce\` first`);
   const out = join(seedsDir, name);
   const exported = `${out}-export`;
   if (!existsSync(join(exported, 'onnx', 'model.onnx'))) {
     await train(
       {
         objective: 'kd',
-        labels: join(benchDir, 'labels', labelSet),
+        labels: adaptiveLabelSet(join(benchDir, 'labels')),
         teacherTokenizer: `${sharedDir}fixtures/teacher-llama-13m/tokenizer.json`,
         studentTokenizer: `${repoRoot}examples/student-tokenizer/tokenizer.json`,
         out,
-        model: { hiddenSize: 192, layers: 2, heads: 4 },
+        model: student,
         steps,
         batchSize: 8,
         sequenceLength: 128,
