@@ -1,20 +1,22 @@
-// How far the seed moves the KD-quality benchmark's goal ratio (bench/distill.ts, row 3 against
-// row 1): the same CE (α = 0) and offline adaptive p=0.95 KD (α = 0.5, prefix groups) runs,
-// budget and evaluation as that benchmark's 1M-token rows, at each seed given. The seed sets the
+// How far the seed moves the KD-quality benchmark's goals (bench/distill.ts, row 3 against rows 1
+// and 2): the same CE (α = 0), offline adaptive p=0.95 KD (α = 0.5, prefix groups) and online
+// full-distribution KD (row 2: the teacher in the loop, every probability mapped) runs, budget
+// and evaluation as that benchmark's 1M-token rows, at each seed given. The seed sets the
 // initialization and the data order. Each run also records the held-out curve (mean CE per token
 // on the first 16,384 tokens of dev.jsonl's text and code documents, taken in turn, every 100
 // steps), which shows where a run's dev loss jumps.
 // One run per process, so two can share the machine: `--row ce --seed 1`; `--report` prints
 // the table of every finished run and puts it in docs/BENCHMARKS.md. Runs live under
 // out/bench/distill/seeds/.
-// Usage: npx tsx bench/distill-seeds.ts --row ce|kd --seed N [--steps 1000] [--learning-rate 3e-3]
+// The label set is made on first use (one teacher pass, as the benchmark's).
+// Usage: npx tsx bench/distill-seeds.ts --row ce|kd|full --seed N [--steps 1000] [--learning-rate 3e-3] [--alpha 0.5]
 //        npx tsx bench/distill-seeds.ts --report
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { evaluateStudent } from '@kd/pipeline';
+import { distillOnline, evaluateStudent } from '@kd/pipeline';
 import { exportModel, loadCheckpoint, train } from '@kd/trainer';
-import { adaptiveLabelSet } from './distill-labels.js';
+import { cutLabelSets, labelSettings, trainingSlice } from './distill-labels.js';
 import { student } from './distill.js';
 import { machine, repoRoot, sharedDir, table, writeSection } from './report.js';
 
@@ -24,18 +26,27 @@ const { values } = parseArgs({
     seed: { type: 'string' },
     steps: { type: 'string', default: '1000' },
     'learning-rate': { type: 'string', default: '3e-3' },
+    alpha: { type: 'string', default: '0.5' },
     report: { type: 'boolean', default: false },
   },
 });
 const benchDir = `${repoRoot}out/bench/distill`;
 const seedsDir = join(benchDir, 'seeds');
 const devCorpus = `${sharedDir}corpus/dev.jsonl`;
+const teacherDir = `${sharedDir}fixtures/teacher-llama-13m`;
+// The benchmark's slice and parts: every 20th training record, 8,192 positions per part.
+const rowsPerPart = 8192;
+const slice = trainingSlice(`${sharedDir}corpus/train.jsonl`, 20, benchDir);
+type Row = 'ce' | 'kd' | 'full';
+const rowNames: Record<Row, string> = { ce: 'CE', kd: 'KD row 3', full: 'KD row 2 (online full)' };
 
 interface SeedResult {
-  row: 'ce' | 'kd';
+  row: Row;
   seed: number;
   steps: number;
   learningRate: number;
+  /** The KD weight (0 for CE); runs recorded before it was a choice are 0.5. */
+  alpha?: number;
   perplexity: number;
   text: number;
   code: number;
@@ -59,38 +70,52 @@ function heldOutFile(): string {
   return path;
 }
 
-async function run(row: 'ce' | 'kd', seed: number, steps: number, learningRate: number): Promise<SeedResult> {
-  const name = `${row}-s${seed}-${steps}-lr${learningRate}`;
+/** The adaptive p=0.95 set of the benchmark (cut with its fixed-k sets from one teacher pass when missing). */
+async function adaptiveLabels(): Promise<string> {
+  const inputs = { teacherDir, corpus: slice, dir: join(benchDir, 'labels'), rowsPerPart, log: (line: string) => process.stderr.write(`${line}\n`) };
+  const sets = await cutLabelSets(inputs, [labelSettings.adaptive, labelSettings.fixed32, labelSettings.fixed8]);
+  return sets[0]!.dir;
+}
+
+async function run(row: Row, seed: number, steps: number, learningRate: number, kdAlpha: number): Promise<SeedResult> {
+  const alpha = row === 'ce' ? 0 : kdAlpha;
+  const name = `${row}-s${seed}-${steps}-lr${learningRate}${row !== 'ce' && alpha !== 0.5 ? `-a${alpha}` : ''}`;
   const resultPath = join(seedsDir, `${name}.json`);
   if (existsSync(resultPath)) return JSON.parse(readFileSync(resultPath, 'utf8')) as SeedResult;
   const out = join(seedsDir, name);
   const exported = `${out}-export`;
   if (!existsSync(join(exported, 'onnx', 'model.onnx'))) {
-    await train(
-      {
-        objective: 'kd',
-        labels: adaptiveLabelSet(join(benchDir, 'labels')),
-        teacherTokenizer: `${sharedDir}fixtures/teacher-llama-13m/tokenizer.json`,
-        studentTokenizer: `${repoRoot}examples/student-tokenizer/tokenizer.json`,
-        out,
-        model: student,
-        steps,
-        batchSize: 8,
-        sequenceLength: 128,
-        seed,
-        learningRate,
-        warmupSteps: Math.round(steps / 10),
-        checkpointEvery: 100,
-        resume: existsSync(join(out, 'checkpoint', 'state.json')),
-        threads: 1,
-        alpha: row === 'ce' ? 0 : 0.5,
-        mapCacheDir: join(benchDir, 'maps'),
-        evalCorpus: heldOutFile(),
-        evalEvery: 100,
-        evalTokens: 16384,
-      },
-      { onEvaluation: (point) => process.stderr.write(`${name}: step ${point.step}, held-out ${point.loss.toFixed(3)}\n`) },
-    );
+    const options = {
+      objective: 'kd' as const,
+      teacherTokenizer: `${teacherDir}/tokenizer.json`,
+      studentTokenizer: `${repoRoot}examples/student-tokenizer/tokenizer.json`,
+      out,
+      model: student,
+      steps,
+      batchSize: 8,
+      sequenceLength: 128,
+      seed,
+      learningRate,
+      warmupSteps: Math.round(steps / 10),
+      checkpointEvery: 100,
+      resume: existsSync(join(out, 'checkpoint', 'state.json')),
+      threads: 1,
+      alpha,
+      mapCacheDir: join(benchDir, 'maps'),
+      evalCorpus: heldOutFile(),
+      evalEvery: 100,
+      evalTokens: 16384,
+    };
+    const hooks = {
+      onEvaluation: (point: { step: number; loss: number }) => process.stderr.write(`${name}: step ${point.step}, held-out ${point.loss.toFixed(3)}\n`),
+      onTeacherPart: (part: { index: number; positions: number; seconds: number }) => process.stderr.write(`${name}: teacher part ${part.index}, ${part.positions} positions, ${part.seconds.toFixed(1)} s\n`),
+    };
+    if (row === 'full') {
+      // Row 2 reads the slice itself, in the label set's parts, so its windows and order are row 3's.
+      await distillOnline({ ...options, teacher: teacherDir, corpus: slice.path }, { compression: { mode: 'full' }, rowsPerPart, temperature: 1, threads: 1 }, hooks);
+    } else {
+      await train({ ...options, labels: await adaptiveLabels() }, hooks);
+    }
     await exportModel(out, exported);
   }
   const score = async (tasks: ('text' | 'code')[]) => evaluateStudent({ student: exported, corpus: devCorpus, tasks, limit: 4, threads: 1 });
@@ -101,6 +126,7 @@ async function run(row: 'ce' | 'kd', seed: number, steps: number, learningRate: 
     seed,
     steps,
     learningRate,
+    alpha,
     perplexity: both.perplexity!,
     text: text.perplexity!,
     code: code.perplexity!,
@@ -114,53 +140,81 @@ async function run(row: 'ce' | 'kd', seed: number, steps: number, learningRate: 
 function report(): void {
   const results = readdirSync(seedsDir)
     .filter((entry) => entry.endsWith('.json'))
-    .map((entry) => JSON.parse(readFileSync(join(seedsDir, entry), 'utf8')) as SeedResult);
+    .map((entry) => JSON.parse(readFileSync(join(seedsDir, entry), 'utf8')) as SeedResult)
+    .map((result) => ({ ...result, alpha: result.alpha ?? (result.row === 'ce' ? 0 : 0.5) }));
   const key = (result: SeedResult) => `${result.seed}-${result.steps}-${result.learningRate}`;
-  const pairs = [...new Set(results.map(key))].sort().flatMap((k) => {
+  // The KD runs beside CE: each row and α measured, row 3 at α 0.5 first.
+  const variants = [...new Set(results.filter((result) => result.row !== 'ce').map((result) => `${result.row} ${result.alpha}`))]
+    .map((variant) => ({ row: variant.split(' ')[0] as Row, alpha: Number(variant.split(' ')[1]) }))
+    .sort((a, b) => a.row.localeCompare(b.row) * -1 || a.alpha - b.alpha);
+  const variantName = ({ row, alpha }: { row: Row; alpha: number }) => `${rowNames[row]}, α ${alpha}`;
+  const main = variants.find((variant) => variant.row === 'kd' && variant.alpha === 0.5);
+  const sets = [...new Set(results.map(key))].sort().flatMap((k) => {
     const ce = results.find((result) => result.row === 'ce' && key(result) === k);
-    const kd = results.find((result) => result.row === 'kd' && key(result) === k);
-    return ce && kd ? [{ ce, kd }] : [];
+    const kd = variants.map((variant) => results.find((result) => result.row === variant.row && result.alpha === variant.alpha && key(result) === k));
+    return ce && kd.some((result) => result) ? [{ ce, kd }] : [];
   });
   const worstJump = (curve: [number, number][]) => Math.max(0, ...curve.slice(1).map(([, loss], i) => loss - curve[i]![1]));
-  const rows = pairs.map(({ ce, kd }) => [
+  const perplexity = (result: SeedResult | undefined) => (result ? `${result.perplexity.toFixed(1)} (text ${result.text.toFixed(1)}, code ${result.code.toFixed(1)})` : '—');
+  const full = variants.findIndex((variant) => variant.row === 'full' && variant.alpha === 0.5);
+  const mainIndex = main ? variants.indexOf(main) : -1;
+  const rows = sets.map(({ ce, kd }) => [
     ce.seed,
     ce.learningRate,
-    `${ce.perplexity.toFixed(1)} (text ${ce.text.toFixed(1)}, code ${ce.code.toFixed(1)})`,
-    `${kd.perplexity.toFixed(1)} (text ${kd.text.toFixed(1)}, code ${kd.code.toFixed(1)})`,
-    `${(kd.perplexity / ce.perplexity).toFixed(3)}×`,
-    `${worstJump(ce.curve).toFixed(2)} / ${worstJump(kd.curve).toFixed(2)}`,
+    perplexity(ce),
+    ...kd.map(perplexity),
+    ...kd.map((result) => (result ? `${(result.perplexity / ce.perplexity).toFixed(3)}×` : '—')),
+    ...(full >= 0 && mainIndex >= 0 ? [kd[mainIndex] && kd[full] ? `${(kd[mainIndex]!.perplexity / kd[full]!.perplexity).toFixed(3)}×` : '—'] : []),
+    [ce, ...kd].map((result) => (result ? worstJump(result.curve).toFixed(2) : '—')).join(' / '),
   ]);
-  const header = ['seed', 'peak learning rate', 'CE perplexity', 'KD row 3 perplexity', 'KD / CE', 'largest held-out rise between evaluations, nats (CE / KD)'];
+  const header = [
+    'seed',
+    'peak learning rate',
+    'CE perplexity',
+    ...variants.map((variant) => `${variantName(variant)} perplexity`),
+    ...variants.map((variant) => `${variantName(variant)} / CE`),
+    ...(full >= 0 && mainIndex >= 0 ? ['row 3 / row 2 (α 0.5)'] : []),
+    `largest held-out rise between evaluations, nats (CE / ${variants.map(variantName).join(' / ')})`,
+  ];
   const median = (values: number[]) => {
     const sorted = [...values].sort((a, b) => a - b);
     return sorted.length % 2 ? sorted[(sorted.length - 1) / 2]! : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2;
   };
   const spread = (values: number[], digits: number) => `${Math.min(...values).toFixed(digits)}–${Math.max(...values).toFixed(digits)}`;
-  const summaries = [...new Set(pairs.map(({ ce }) => ce.learningRate))].sort((a, b) => b - a).map((learningRate) => {
-    const at = pairs.filter(({ ce }) => ce.learningRate === learningRate);
-    const ratios = at.map(({ ce, kd }) => kd.perplexity / ce.perplexity);
-    return (
-      `- peak learning rate ${learningRate}, ${at.length} seed${at.length === 1 ? '' : 's'}: KD / CE median ${median(ratios).toFixed(3)}× (${spread(ratios, 3)}×); ` +
-      `CE perplexity ${spread(at.map(({ ce }) => ce.perplexity), 1)}, KD ${spread(at.map(({ kd }) => kd.perplexity), 1)}`
-    );
+  const plural = (n: number) => `${n} seed${n === 1 ? '' : 's'}`;
+  const summaries = [...new Set(sets.map(({ ce }) => ce.learningRate))].sort((a, b) => b - a).flatMap((learningRate) => {
+    const at = sets.filter(({ ce }) => ce.learningRate === learningRate);
+    const lines = variants.flatMap((variant, i) => {
+      const measured = at.flatMap(({ ce, kd }) => (kd[i] ? [{ ce, kd: kd[i]! }] : []));
+      if (measured.length === 0) return [];
+      const ratios = measured.map(({ ce, kd }) => kd.perplexity / ce.perplexity);
+      return [
+        `- peak learning rate ${learningRate}, ${variantName(variant)}, ${plural(measured.length)}: / CE median ${median(ratios).toFixed(3)}× (${spread(ratios, 3)}×); ` +
+          `CE perplexity ${spread(measured.map(({ ce }) => ce.perplexity), 1)}, KD ${spread(measured.map(({ kd }) => kd.perplexity), 1)}`,
+      ];
+    });
+    const againstFull = full >= 0 && mainIndex >= 0 ? at.flatMap(({ kd }) => (kd[mainIndex] && kd[full] ? [kd[mainIndex]!.perplexity / kd[full]!.perplexity] : [])) : [];
+    if (againstFull.length > 0) lines.push(`- peak learning rate ${learningRate}, row 3 / row 2 (α 0.5), ${plural(againstFull.length)}: median ${median(againstFull).toFixed(3)}× (${spread(againstFull, 3)}×)`);
+    return lines;
   });
-  const steps = pairs[0]?.ce.steps ?? 0;
+  const steps = sets[0]?.ce.steps ?? 0;
   const body =
-    `Measured ${new Date().toISOString().slice(0, 10)} on ${machine()} with \`npx tsx bench/distill-seeds.ts --row ce|kd --seed N [--learning-rate LR]\` for each run, then \`--report\`.\n\n` +
-    `Rows 1 (CE, α = 0) and 3 (offline adaptive p=0.95, kMax 64, α = 0.5, prefix groups) of "Distillation quality", with its slice, labels, student, schedule and evaluation ` +
+    `Measured ${new Date().toISOString().slice(0, 10)} on ${machine()} with \`npx tsx bench/distill-seeds.ts --row ce|kd|full --seed N [--learning-rate LR] [--alpha A]\` for each run, then \`--report\`.\n\n` +
+    `Rows 1 (CE, α = 0), 2 (online full-distribution KD: the teacher in the loop, its whole softmax mapped onto the student vocabulary) and 3 (offline adaptive p=0.95, kMax 64) of "Distillation quality", prefix groups for both KD rows, with its slice, labels, parts, student, schedule and evaluation ` +
     `(${steps} steps × 8 × 128 = ${(steps * 1024).toLocaleString('en-US')} student tokens; perplexity per student token over 4 text and 4 code documents of dev.jsonl), ` +
-    'at each seed (the initialization and the data order). The held-out column reads the curve each run records (mean CE per token on the first 16,384 tokens of dev.jsonl\'s text and code documents, every 100 steps): ' +
+    "at each seed (the initialization and the data order). A dash: not run. The held-out column reads the curve each run records (mean CE per token on the first 16,384 tokens of dev.jsonl's text and code documents, every 100 steps): " +
     'the largest rise from one evaluation to the next, a measure of how far the run jumps.\n\n' +
     `${table(header, rows)}\n\n${summaries.join('\n')}\n`;
   console.log(body);
   writeSection('Distillation quality across seeds', body);
-  console.log(JSON.stringify(pairs, null, 2));
+  console.log(JSON.stringify(sets, null, 2));
 }
 
 if (values.report) report();
 else {
-  if (values.row !== 'ce' && values.row !== 'kd') throw new Error('--row ce or --row kd');
+  const row = values.row as Row;
+  if (!(row in rowNames)) throw new Error('--row ce, kd or full');
   if (values.seed === undefined) throw new Error('--seed N');
-  const result = await run(values.row, Number(values.seed), Number(values.steps), Number(values['learning-rate']));
+  const result = await run(row, Number(values.seed), Number(values.steps), Number(values['learning-rate']), Number(values.alpha));
   console.log(JSON.stringify({ ...result, curve: undefined }));
 }
