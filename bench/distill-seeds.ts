@@ -9,7 +9,7 @@
 // the table of every finished run and puts it in docs/BENCHMARKS.md. Runs live under
 // out/bench/distill/seeds/.
 // The label set is made on first use (one teacher pass, as the benchmark's).
-// Usage: npx tsx bench/distill-seeds.ts --row ce|kd|full --seed N [--steps 1000] [--learning-rate 3e-3] [--alpha 0.5]
+// Usage: npx tsx bench/distill-seeds.ts --row ce|kd|full --seed N [--steps 1000] [--learning-rate 3e-3] [--alpha 0.5] [--shuffle-parts 1]
 //        npx tsx bench/distill-seeds.ts --report
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -27,6 +27,7 @@ const { values } = parseArgs({
     steps: { type: 'string', default: '1000' },
     'learning-rate': { type: 'string', default: '3e-3' },
     alpha: { type: 'string', default: '0.5' },
+    'shuffle-parts': { type: 'string', default: '1' },
     report: { type: 'boolean', default: false },
   },
 });
@@ -47,6 +48,8 @@ interface SeedResult {
   learningRate: number;
   /** The KD weight (0 for CE); runs recorded before it was a choice are 0.5. */
   alpha?: number;
+  /** Parts whose windows are shuffled together; runs recorded before it was a choice are 1. */
+  shuffleParts?: number;
   perplexity: number;
   text: number;
   code: number;
@@ -77,9 +80,9 @@ async function adaptiveLabels(): Promise<string> {
   return sets[0]!.dir;
 }
 
-async function run(row: Row, seed: number, steps: number, learningRate: number, kdAlpha: number): Promise<SeedResult> {
+async function run(row: Row, seed: number, steps: number, learningRate: number, kdAlpha: number, shuffleParts: number): Promise<SeedResult> {
   const alpha = row === 'ce' ? 0 : kdAlpha;
-  const name = `${row}-s${seed}-${steps}-lr${learningRate}${row !== 'ce' && alpha !== 0.5 ? `-a${alpha}` : ''}`;
+  const name = `${row}-s${seed}-${steps}-lr${learningRate}${row !== 'ce' && alpha !== 0.5 ? `-a${alpha}` : ''}${shuffleParts !== 1 ? `-g${shuffleParts}` : ''}`;
   const resultPath = join(seedsDir, `${name}.json`);
   if (existsSync(resultPath)) return JSON.parse(readFileSync(resultPath, 'utf8')) as SeedResult;
   const out = join(seedsDir, name);
@@ -101,6 +104,7 @@ async function run(row: Row, seed: number, steps: number, learningRate: number, 
       resume: existsSync(join(out, 'checkpoint', 'state.json')),
       threads: 1,
       alpha,
+      shuffleParts,
       mapCacheDir: join(benchDir, 'maps'),
       evalCorpus: heldOutFile(),
       evalEvery: 100,
@@ -127,6 +131,7 @@ async function run(row: Row, seed: number, steps: number, learningRate: number, 
     steps,
     learningRate,
     alpha,
+    shuffleParts,
     perplexity: both.perplexity!,
     text: text.perplexity!,
     code: code.perplexity!,
@@ -141,8 +146,8 @@ function report(): void {
   const results = readdirSync(seedsDir)
     .filter((entry) => entry.endsWith('.json'))
     .map((entry) => JSON.parse(readFileSync(join(seedsDir, entry), 'utf8')) as SeedResult)
-    .map((result) => ({ ...result, alpha: result.alpha ?? (result.row === 'ce' ? 0 : 0.5) }));
-  const key = (result: SeedResult) => `${result.seed}-${result.steps}-${result.learningRate}`;
+    .map((result) => ({ ...result, alpha: result.alpha ?? (result.row === 'ce' ? 0 : 0.5), shuffleParts: result.shuffleParts ?? 1 }));
+  const key = (result: SeedResult) => `${result.shuffleParts}-${result.learningRate}-${result.seed}-${result.steps}`;
   // The KD runs beside CE: each row and α measured, row 3 at α 0.5 first.
   const variants = [...new Set(results.filter((result) => result.row !== 'ce').map((result) => `${result.row} ${result.alpha}`))]
     .map((variant) => ({ row: variant.split(' ')[0] as Row, alpha: Number(variant.split(' ')[1]) }))
@@ -159,6 +164,7 @@ function report(): void {
   const full = variants.findIndex((variant) => variant.row === 'full' && variant.alpha === 0.5);
   const mainIndex = main ? variants.indexOf(main) : -1;
   const rows = sets.map(({ ce, kd }) => [
+    ce.shuffleParts,
     ce.seed,
     ce.learningRate,
     perplexity(ce),
@@ -168,6 +174,7 @@ function report(): void {
     [ce, ...kd].map((result) => (result ? worstJump(result.curve).toFixed(2) : '—')).join(' / '),
   ]);
   const header = [
+    'parts shuffled together',
     'seed',
     'peak learning rate',
     'CE perplexity',
@@ -182,27 +189,30 @@ function report(): void {
   };
   const spread = (values: number[], digits: number) => `${Math.min(...values).toFixed(digits)}–${Math.max(...values).toFixed(digits)}`;
   const plural = (n: number) => `${n} seed${n === 1 ? '' : 's'}`;
-  const summaries = [...new Set(sets.map(({ ce }) => ce.learningRate))].sort((a, b) => b - a).flatMap((learningRate) => {
-    const at = sets.filter(({ ce }) => ce.learningRate === learningRate);
+  const settings = [...new Set(sets.map(({ ce }) => `${ce.shuffleParts} ${ce.learningRate}`))].map((setting) => setting.split(' ').map(Number) as [number, number]);
+  const summaries = settings.sort((a, b) => a[0] - b[0] || b[1] - a[1]).flatMap(([shuffleParts, learningRate]) => {
+    const at = sets.filter(({ ce }) => ce.learningRate === learningRate && ce.shuffleParts === shuffleParts);
+    const setting = `${shuffleParts === 1 ? 'one part at a time' : `${shuffleParts} parts shuffled together`}, peak learning rate ${learningRate}`;
     const lines = variants.flatMap((variant, i) => {
       const measured = at.flatMap(({ ce, kd }) => (kd[i] ? [{ ce, kd: kd[i]! }] : []));
       if (measured.length === 0) return [];
       const ratios = measured.map(({ ce, kd }) => kd.perplexity / ce.perplexity);
       return [
-        `- peak learning rate ${learningRate}, ${variantName(variant)}, ${plural(measured.length)}: / CE median ${median(ratios).toFixed(3)}× (${spread(ratios, 3)}×); ` +
+        `- ${setting}, ${variantName(variant)}, ${plural(measured.length)}: / CE median ${median(ratios).toFixed(3)}× (${spread(ratios, 3)}×); ` +
           `CE perplexity ${spread(measured.map(({ ce }) => ce.perplexity), 1)}, KD ${spread(measured.map(({ kd }) => kd.perplexity), 1)}`,
       ];
     });
     const againstFull = full >= 0 && mainIndex >= 0 ? at.flatMap(({ kd }) => (kd[mainIndex] && kd[full] ? [kd[mainIndex]!.perplexity / kd[full]!.perplexity] : [])) : [];
-    if (againstFull.length > 0) lines.push(`- peak learning rate ${learningRate}, row 3 / row 2 (α 0.5), ${plural(againstFull.length)}: median ${median(againstFull).toFixed(3)}× (${spread(againstFull, 3)}×)`);
+    if (againstFull.length > 0) lines.push(`- ${setting}, row 3 / row 2 (α 0.5), ${plural(againstFull.length)}: median ${median(againstFull).toFixed(3)}× (${spread(againstFull, 3)}×)`);
     return lines;
   });
   const steps = sets[0]?.ce.steps ?? 0;
   const body =
-    `Measured ${new Date().toISOString().slice(0, 10)} on ${machine()} with \`npx tsx bench/distill-seeds.ts --row ce|kd|full --seed N [--learning-rate LR] [--alpha A]\` for each run, then \`--report\`.\n\n` +
+    `Measured ${new Date().toISOString().slice(0, 10)} on ${machine()} with \`npx tsx bench/distill-seeds.ts --row ce|kd|full --seed N [--learning-rate LR] [--alpha A] [--shuffle-parts G]\` for each run, then \`--report\`.\n\n` +
     `Rows 1 (CE, α = 0), 2 (online full-distribution KD: the teacher in the loop, its whole softmax mapped onto the student vocabulary) and 3 (offline adaptive p=0.95, kMax 64) of "Distillation quality", prefix groups for both KD rows, with its slice, labels, parts, student, schedule and evaluation ` +
     `(${steps} steps × 8 × 128 = ${(steps * 1024).toLocaleString('en-US')} student tokens; perplexity per student token over 4 text and 4 code documents of dev.jsonl), ` +
-    "at each seed (the initialization and the data order). A dash: not run. The held-out column reads the curve each run records (mean CE per token on the first 16,384 tokens of dev.jsonl's text and code documents, every 100 steps): " +
+    'at each seed (the initialization and the data order) and with the windows of one part (the label set has 8,192 positions a part, and train.jsonl holds its tasks one after another, so a part holds one kind of text) or of G parts shuffled together (`shuffleParts`). A dash: not run. ' +
+    "The held-out column reads the curve each run records (mean CE per token on the first 16,384 tokens of dev.jsonl's text and code documents, every 100 steps): " +
     'the largest rise from one evaluation to the next, a measure of how far the run jumps.\n\n' +
     `${table(header, rows)}\n\n${summaries.join('\n')}\n`;
   console.log(body);
@@ -215,6 +225,6 @@ else {
   const row = values.row as Row;
   if (!(row in rowNames)) throw new Error('--row ce, kd or full');
   if (values.seed === undefined) throw new Error('--seed N');
-  const result = await run(row, Number(values.seed), Number(values.steps), Number(values['learning-rate']), Number(values.alpha));
+  const result = await run(row, Number(values.seed), Number(values.steps), Number(values['learning-rate']), Number(values.alpha), Number(values['shuffle-parts']));
   console.log(JSON.stringify({ ...result, curve: undefined }));
 }

@@ -1,10 +1,11 @@
 // Training batches with teacher targets. Teacher rows come in parts (a `kd label` dataset's
 // Parquet parts, or parts a teacher labels in memory); each part's documents are tokenized with
 // the student's tokenizer, paired with the teacher's positions by character offsets, and joined
-// into the part's own token stream. An epoch visits the parts in a seeded order and the windows
-// of each part in a seeded order, so one part is decoded at a time (memory bounded on any
-// corpus) and micro-batch p is a pure function of (seed, p): a resumed run reads exactly the
-// data an uninterrupted one would. Every window carries the teacher rows of its positions.
+// into the part's own token stream. An epoch visits the parts in a seeded order, cut into groups
+// of `shuffleParts` consecutive parts, and the windows of each group in a seeded order, so at
+// most a group's parts are decoded at a time (memory bounded on any corpus) and micro-batch p is
+// a pure function of (seed, p): a resumed run reads exactly the data an uninterrupted one would.
+// Every window carries the teacher rows of its positions.
 import type { LabelledDocument, SparseRows } from '@kd/compress';
 import { alignPositions, type PrefixGroups } from '@kd/vocab-align';
 import { TrainerError } from './errors.js';
@@ -48,6 +49,8 @@ export interface TeacherBatchOptions {
   estimate?: boolean;
   /** Prefix groups of the vocabulary pair: targets by group (size `width` with groupedWidth). */
   groups?: PrefixGroups;
+  /** Parts whose windows are shuffled together (default 1: each part's windows on their own). */
+  shuffleParts?: number;
 }
 
 /** One part as the student reads it. */
@@ -131,6 +134,9 @@ export class TeacherBatchSampler {
   private cachedEpoch = -1;
   private partOrder: Uint32Array = new Uint32Array(0);
   private partStarts = new Float64Array(0);
+  private readonly groupSize: number;
+  /** The window order of the group last read: [epoch, group] and its permutation of the group's windows. */
+  private groupOrder: { epoch: number; group: number; order: Uint32Array } = { epoch: -1, group: -1, order: new Uint32Array(0) };
   private readonly loaded = new Map<number, { part: StudentPart; order: Uint32Array; epoch: number }>();
   private readonly slots: Int32Array;
   /** Student tokens and aligned positions over the whole source (from the counting pass; aligned stays 0 for a source counted by its texts). */
@@ -143,6 +149,8 @@ export class TeacherBatchSampler {
     private options: TeacherBatchOptions,
   ) {
     this.slots = new Int32Array(options.studentVocabSize).fill(-1);
+    this.groupSize = options.shuffleParts ?? 1;
+    if (!Number.isInteger(this.groupSize) || this.groupSize < 1) throw new TrainerError('E_OPTIONS', `shuffleParts must be a positive integer, got ${options.shuffleParts}`);
     if (source.studentIds) this.options = { ...options, teacherToStudent: identityMap(options.studentVocabSize) };
     // A target row holds distinct student ids: no width beyond the student vocabulary is ever needed.
     if (this.options.width > options.studentVocabSize) this.options = { ...this.options, width: options.studentVocabSize };
@@ -189,15 +197,48 @@ export class TeacherBatchSampler {
 
   private async partFor(index: number, epoch: number): Promise<{ part: StudentPart; order: Uint32Array }> {
     const held = this.loaded.get(index);
-    if (held && held.epoch === epoch) return held;
+    if (held && held.epoch === epoch) {
+      // Most recently used last: the parts of the group being read stay while older ones go.
+      this.loaded.delete(index);
+      this.loaded.set(index, held);
+      return held;
+    }
     const part = held?.part ?? (await studentPart(await this.source.part(index), this.encode));
     // Each part's windows in an order of their own per epoch (seed mixed with the part index).
-    const order = epochOrder(this.partWindows[index], (this.options.seed ^ Math.imul(index + 1, 0x2545f491)) >>> 0, epoch);
+    const order = this.groupSize === 1 ? epochOrder(this.partWindows[index], (this.options.seed ^ Math.imul(index + 1, 0x2545f491)) >>> 0, epoch) : new Uint32Array(0);
     const entry = { part, order, epoch };
-    // A batch spans at most a few parts; keep the two most recent.
+    // A batch spans at most two groups, read in order: the group's parts and one more are kept.
+    this.loaded.delete(index);
     this.loaded.set(index, entry);
-    while (this.loaded.size > 2) this.loaded.delete(this.loaded.keys().next().value!);
+    while (this.loaded.size > this.groupSize + 1) this.loaded.delete(this.loaded.keys().next().value!);
     return entry;
+  }
+
+  /** Window `offset` of the epoch (in its order) as a part and a window of that part. */
+  private async windowAt(offset: number, epoch: number): Promise<{ partIndex: number; part: StudentPart; window: number }> {
+    const parts = this.source.parts;
+    if (this.groupSize === 1) {
+      let rank = 0;
+      while (this.partStarts[rank + 1] <= offset) rank++;
+      const partIndex = this.partOrder[rank];
+      const { part, order } = await this.partFor(partIndex, epoch);
+      return { partIndex, part, window: order[offset - this.partStarts[rank]] };
+    }
+    // Groups of groupSize consecutive ranks: their windows in one seeded order per (epoch, group).
+    let group = 0;
+    while (this.partStarts[Math.min(parts, (group + 1) * this.groupSize)] <= offset) group++;
+    const first = group * this.groupSize;
+    const last = Math.min(parts, first + this.groupSize);
+    if (this.groupOrder.epoch !== epoch || this.groupOrder.group !== group) {
+      const seed = (this.options.seed ^ Math.imul(group + 1, 0x2545f491) ^ 0x5bd1e995) >>> 0;
+      this.groupOrder = { epoch, group, order: epochOrder(this.partStarts[last] - this.partStarts[first], seed, epoch) };
+    }
+    const within = this.partStarts[first] + this.groupOrder.order[offset - this.partStarts[first]];
+    let rank = first;
+    while (this.partStarts[rank + 1] <= within) rank++;
+    const partIndex = this.partOrder[rank];
+    const { part } = await this.partFor(partIndex, epoch);
+    return { partIndex, part, window: within - this.partStarts[rank] };
   }
 
   /** Micro-batch `position` (0, 1, …). */
@@ -213,11 +254,8 @@ export class TeacherBatchSampler {
       epoch = Math.floor(global / this.totalWindows);
       const offset = global % this.totalWindows;
       this.epochLayout(epoch);
-      let rank = 0;
-      while (this.partStarts[rank + 1] <= offset) rank++;
-      const partIndex = this.partOrder[rank];
-      const { part, order } = await this.partFor(partIndex, epoch);
-      const start = order[offset - this.partStarts[rank]] * sequenceLength;
+      const { partIndex, part, window } = await this.windowAt(offset, epoch);
+      const start = window * sequenceLength;
       tokens.set(part.tokens.subarray(start, start + width), row * width);
       origins[2 * row] = partIndex;
       origins[2 * row + 1] = start;

@@ -18,4 +18,10 @@ export const distillationOptionsShape = {
     .enum(['token', 'prefix-group'])
     .default('prefix-group')
     .describe("what the teacher term compares: each student id's mass (token), or each prefix group's, the student tokens a teacher token's bytes can begin with (prefix-group; for tokenizers that cut text differently)"),
+  shuffleParts: z
+    .number()
+    .int()
+    .positive()
+    .default(1)
+    .describe("teacher-row parts whose windows are shuffled together: each epoch's seeded part order is cut into groups of this many, and a group's windows are visited in one seeded order (1: a part at a time); this many parts are held decoded at once, so more mixes a corpus whose parts each hold one kind of text at the cost of memory"),
 };

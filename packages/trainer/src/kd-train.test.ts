@@ -93,6 +93,65 @@ describe('distillation data path', () => {
   });
 });
 
+describe('windows shuffled across parts (shuffleParts)', () => {
+  it('an epoch still visits every window once, a group mixes the windows of its parts, and batch p stays a function of (seed, p)', async () => {
+    const data = await openDistillationData({ labels, teacherTokenizer, studentTokenizer: studentTokenizerPath, mapping: 'first-piece' });
+    const parts = data.source.parts;
+    expect(parts).toBeGreaterThan(3);
+    const batchSize = 2;
+    const sampler = (shuffleParts: number) =>
+      new TeacherBatchSampler(data.source, data.encode, { sequenceLength: 16, batchSize, seed: 1, teacherToStudent: data.map.teacherToStudent, studentVocabSize: data.student.vocabSize, width: data.width, tail: 'renormalize', shuffleParts });
+    // The part of each window of epoch 0, in the order they are served.
+    const epochParts = async (shuffleParts: number) => {
+      const one = sampler(shuffleParts);
+      await one.open();
+      const visited: string[] = [];
+      const partOf: number[] = [];
+      for (let position = 0; position * batchSize < one.windows; position++) {
+        const { origins, epoch } = await one.batchAt(position);
+        for (let row = 0; row < batchSize && position * batchSize + row < one.windows; row++) {
+          expect(epoch).toBe(0);
+          visited.push(`${origins[2 * row]}:${origins[2 * row + 1]}`);
+          partOf.push(origins[2 * row]!);
+        }
+      }
+      return { one, visited, partOf };
+    };
+    // Changes of part along the epoch: one part at a time changes parts − 1 times.
+    const switches = (partOf: number[]) => partOf.slice(1).filter((part, i) => part !== partOf[i]).length;
+    const single = await epochParts(1);
+    expect(switches(single.partOf)).toBe(parts - 1);
+    for (const shuffleParts of [3, parts + 5]) {
+      const { one, visited, partOf } = await epochParts(shuffleParts);
+      expect(new Set(visited).size).toBe(one.windows);
+      expect(new Set(visited)).toEqual(new Set(single.visited));
+      expect(switches(partOf)).toBeGreaterThan(parts);
+      // The first group's windows come from its parts alone: the first shuffleParts parts of the epoch's order.
+      const groupParts = new Set(single.partOf.filter((part, i) => i === 0 || part !== single.partOf[i - 1]).slice(0, shuffleParts));
+      const groupWindows = single.partOf.filter((part) => groupParts.has(part)).length;
+      expect(new Set(partOf.slice(0, groupWindows))).toEqual(groupParts);
+      const again = sampler(shuffleParts);
+      await again.open();
+      const position = Math.floor(one.windows / batchSize) + 1;
+      const [first, second] = [await one.batchAt(position), await again.batchAt(position)];
+      expect(second.tokens).toEqual(first.tokens);
+      expect(second.targets).toEqual(first.targets);
+    }
+  });
+
+  it('train with shuffleParts resumes exactly, and a resume with another shuffleParts is refused', async () => {
+    const mixed = (out: string): TrainOptionsInput => ({ ...base(out), shuffleParts: 4 });
+    const whole = await train(mixed(await fresh('kd-shuffle-')));
+    expect(whole.losses.every(Number.isFinite)).toBe(true);
+    expect(whole.losses).not.toEqual((await train(base(await fresh('kd-shuffle-')))).losses);
+    const out = await fresh('kd-shuffle-');
+    const controller = new AbortController();
+    await train(mixed(out), { signal: controller.signal, onProgress: (progress) => progress.step === 2 && controller.abort() });
+    await expect(train({ ...base(out), resume: true })).rejects.toThrow(/shuffleParts/);
+    expect((await train({ ...mixed(out), resume: true })).losses).toEqual(whole.losses);
+  });
+});
+
 describe('prefix-group targets', () => {
   it('list each reached group once with its mass on its first entry, and give the student’s own next token mass more often than ids do', async () => {
     const data = await openDistillationData({ labels, teacherTokenizer, studentTokenizer: studentTokenizerPath, mapping: 'first-piece' });

@@ -164,7 +164,7 @@ function describeIssue(issue: z.core.$ZodIssue | undefined): string {
 async function runSettings(options: TrainSettings, engine: EngineName, threads: number, studentTokenizer: string): Promise<RunSettings> {
   const distillation =
     options.objective === 'kd'
-      ? { labels: options.labels, teacher: options.teacher, mapping: options.mapping, alpha: options.alpha, temperature: options.temperature, divergence: options.divergence, beta: options.beta, tail: options.tail, ...(options.categories === 'token' ? {} : { categories: options.categories }) }
+      ? { labels: options.labels, teacher: options.teacher, mapping: options.mapping, alpha: options.alpha, temperature: options.temperature, divergence: options.divergence, beta: options.beta, tail: options.tail, ...(options.categories === 'token' ? {} : { categories: options.categories }), ...(options.shuffleParts === 1 ? {} : { shuffleParts: options.shuffleParts }) }
       : undefined;
   return {
     distillation,
@@ -262,6 +262,7 @@ async function openSampler(options: TrainSettings, studentTokenizer: string, mod
     tail: options.tail,
     estimate: sampledRows,
     groups,
+    shuffleParts: options.shuffleParts,
   });
   await sampler.open();
   return sampler;
