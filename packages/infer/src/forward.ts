@@ -2,6 +2,7 @@
 // one new token per row per step. With a KV cache each step feeds the `present.*` tensors of the
 // last run back as `past_key_values.*` (no copy in JavaScript); without one, each step runs the
 // whole sequence again. Buffers are sized once per batch.
+import { logitsAsFloat32 } from '@kd/lm-signature';
 import { Tensor } from 'onnxruntime-node';
 import { InferError } from './errors.js';
 import { runSession, type Feeds } from './session.js';
@@ -27,19 +28,6 @@ function idArray(type: IdTensorType, length: number): IdArray {
 function setId(array: IdArray, index: number, value: number): void {
   if (array instanceof BigInt64Array) array[index] = BigInt(value);
   else array[index] = value;
-}
-
-/** IEEE half → single precision. */
-export function halfToFloat(half: Uint16Array, out: Float32Array): void {
-  for (let i = 0; i < half.length; i++) {
-    const h = half[i];
-    const sign = h & 0x8000 ? -1 : 1;
-    const exponent = (h >> 10) & 0x1f;
-    const fraction = h & 0x3ff;
-    if (exponent === 0) out[i] = sign * 2 ** -14 * (fraction / 1024);
-    else if (exponent === 31) out[i] = fraction ? NaN : sign * Infinity;
-    else out[i] = sign * 2 ** (exponent - 15) * (1 + fraction / 1024);
-  }
 }
 
 const allPositions = new Tensor('int64', BigInt64Array.of(0n), [1]);
@@ -85,10 +73,7 @@ export async function forwardAll(runner: Runner, ids: Uint32Array, lengths: read
 }
 
 function logitsAsFloat(tensor: Tensor, runner: Runner): Float32Array {
-  if (tensor.type === 'float32') return tensor.data as Float32Array;
-  const out = new Float32Array(tensor.data.length);
-  halfToFloat(tensor.data as Uint16Array, out);
-  return out;
+  return logitsAsFloat32(runner.signature.logits.type, tensor.data as Float32Array | Uint16Array);
 }
 
 /**
@@ -216,14 +201,10 @@ export class BatchForward {
       throw new InferError('E_MODEL_SIGNATURE', `${this.runner.modelPath}: logits hold ${logits.data.length} values, expected batch ${batch} × sequence ${positions} × vocabulary ${vocabSize}`);
     }
     const offset = (positions - 1) * vocabSize;
-    if (logits.type === 'float32') {
-      const data = logits.data as Float32Array;
-      if (batch === 1 && positions === 1) return data;
-      for (let b = 0; b < batch; b++) this.lastLogits.set(data.subarray(b * stride + offset, b * stride + offset + vocabSize), b * vocabSize);
-    } else {
-      const data = logits.data as Uint16Array;
-      for (let b = 0; b < batch; b++) halfToFloat(data.subarray(b * stride + offset, b * stride + offset + vocabSize), this.lastLogits.subarray(b * vocabSize, (b + 1) * vocabSize));
-    }
+    const data = logits.data as Float32Array | Uint16Array;
+    if (logits.type === 'float32' && batch === 1 && positions === 1) return data as Float32Array;
+    const type = this.runner.signature.logits.type;
+    for (let b = 0; b < batch; b++) logitsAsFloat32(type, data.subarray(b * stride + offset, b * stride + offset + vocabSize), this.lastLogits.subarray(b * vocabSize, (b + 1) * vocabSize));
     return this.lastLogits;
   }
 }

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { validateSpec, type CompressionSpec, type LabelledDocument, type SparseRows } from '@kd/compress';
-import { cacheShapeHints } from '@kd/lm-signature';
+import { cacheShapeHints, logitsAsFloat32 } from '@kd/lm-signature';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { assertTokenizerFits, loadTokenizer, type CorpusDocument, type Tokenizer } from '@kd/text';
 import { z } from 'zod';
@@ -111,21 +111,6 @@ function checkPositive(name: string, value: number, integer: boolean): void {
   if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
     throw new TeacherError('E_OPTIONS', `${name} must be a positive ${integer ? 'integer' : 'finite number'}, got ${value}`);
   }
-}
-
-/** IEEE half → single precision, for fp16 logits read back from the original graph. */
-function halfToFloat(half: Uint16Array): Float32Array {
-  const out = new Float32Array(half.length);
-  for (let i = 0; i < half.length; i++) {
-    const h = half[i];
-    const sign = h & 0x8000 ? -1 : 1;
-    const exponent = (h >> 10) & 0x1f;
-    const fraction = h & 0x3ff;
-    if (exponent === 0) out[i] = sign * 2 ** -14 * (fraction / 1024);
-    else if (exponent === 31) out[i] = fraction ? NaN : sign * Infinity;
-    else out[i] = sign * 2 ** (exponent - 15) * (1 + fraction / 1024);
-  }
-  return out;
 }
 
 /** Loads the teacher in `dir`: `model.onnx` (or `onnx/model.onnx`), `tokenizer.json`, optional `config.json`. */
@@ -329,10 +314,9 @@ export async function loadTeacher(dir: string, options: LoadTeacherOptions = {})
       fullSession ??= createSession(modelPath!);
       const session = await fullSession;
       const logits = (await runSession(session, buildFeeds(signature, padded), [signature.logits.name], modelPath))[signature.logits.name];
-      if (logits.type === 'float32') return logits.data as Float32Array;
-      if (logits.type === 'float16') return halfToFloat(logits.data as Uint16Array);
-      if (logits.type === 'float64') return Float32Array.from(logits.data as Float64Array);
-      throw new TeacherError('E_MODEL_OUTPUTS', `${modelPath}: logits of type ${logits.type} cannot be read in JavaScript; label() still works (it converts inside the graph)`);
+      const type = signature.logits.type;
+      if (type !== 'bfloat16') return logitsAsFloat32(type, logits.data as Float32Array | Uint16Array | Float64Array);
+      throw new TeacherError('E_MODEL_OUTPUTS', `${modelPath}: logits of type ${type} cannot be read in JavaScript; label() still works (it converts inside the graph)`);
     },
     async close() {
       if (closed) return;
