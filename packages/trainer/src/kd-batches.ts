@@ -205,7 +205,7 @@ export class TeacherBatchSampler {
     }
     const part = held?.part ?? (await studentPart(await this.source.part(index), this.encode));
     // Each part's windows in an order of their own per epoch (seed mixed with the part index).
-    const order = this.groupSize === 1 ? epochOrder(this.partWindows[index], (this.options.seed ^ Math.imul(index + 1, 0x2545f491)) >>> 0, epoch) : new Uint32Array(0);
+    const order = epochOrder(this.partWindows[index], (this.options.seed ^ Math.imul(index + 1, 0x2545f491)) >>> 0, epoch);
     const entry = { part, order, epoch };
     // A batch spans at most two groups, read in order: the group's parts and one more are kept.
     this.loaded.delete(index);
@@ -216,19 +216,18 @@ export class TeacherBatchSampler {
 
   /** Window `offset` of the epoch (in its order) as a part and a window of that part. */
   private async windowAt(offset: number, epoch: number): Promise<{ partIndex: number; part: StudentPart; window: number }> {
+    // Groups of groupSize consecutive ranks of the part order; a group's windows in one seeded order per (epoch, group).
     const parts = this.source.parts;
-    if (this.groupSize === 1) {
-      let rank = 0;
-      while (this.partStarts[rank + 1] <= offset) rank++;
-      const partIndex = this.partOrder[rank];
-      const { part, order } = await this.partFor(partIndex, epoch);
-      return { partIndex, part, window: order[offset - this.partStarts[rank]] };
-    }
-    // Groups of groupSize consecutive ranks: their windows in one seeded order per (epoch, group).
     let group = 0;
     while (this.partStarts[Math.min(parts, (group + 1) * this.groupSize)] <= offset) group++;
     const first = group * this.groupSize;
     const last = Math.min(parts, first + this.groupSize);
+    if (last - first === 1) {
+      // A group of one part (every group when groupSize is 1): the part's own window order.
+      const partIndex = this.partOrder[first];
+      const { part, order } = await this.partFor(partIndex, epoch);
+      return { partIndex, part, window: order[offset - this.partStarts[first]] };
+    }
     if (this.groupOrder.epoch !== epoch || this.groupOrder.group !== group) {
       const seed = (this.options.seed ^ Math.imul(group + 1, 0x2545f491) ^ 0x5bd1e995) >>> 0;
       this.groupOrder = { epoch, group, order: epochOrder(this.partStarts[last] - this.partStarts[first], seed, epoch) };

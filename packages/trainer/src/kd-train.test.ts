@@ -94,7 +94,7 @@ describe('distillation data path', () => {
 });
 
 describe('windows shuffled across parts (shuffleParts)', () => {
-  it('an epoch still visits every window once, a group mixes the windows of its parts, and batch p stays a function of (seed, p)', async () => {
+  it('an epoch still visits every window once, a group mixes the windows of its parts (a group of one part keeps its own order), and batch p stays a function of (seed, p)', async () => {
     const data = await openDistillationData({ labels, teacherTokenizer, studentTokenizer: studentTokenizerPath, mapping: 'first-piece' });
     const parts = data.source.parts;
     expect(parts).toBeGreaterThan(3);
@@ -121,7 +121,7 @@ describe('windows shuffled across parts (shuffleParts)', () => {
     const switches = (partOf: number[]) => partOf.slice(1).filter((part, i) => part !== partOf[i]).length;
     const single = await epochParts(1);
     expect(switches(single.partOf)).toBe(parts - 1);
-    for (const shuffleParts of [3, parts + 5]) {
+    for (const shuffleParts of [3, parts - 1, parts + 5]) {
       const { one, visited, partOf } = await epochParts(shuffleParts);
       expect(new Set(visited).size).toBe(one.windows);
       expect(new Set(visited)).toEqual(new Set(single.visited));
@@ -130,6 +130,12 @@ describe('windows shuffled across parts (shuffleParts)', () => {
       const groupParts = new Set(single.partOf.filter((part, i) => i === 0 || part !== single.partOf[i - 1]).slice(0, shuffleParts));
       const groupWindows = single.partOf.filter((part) => groupParts.has(part)).length;
       expect(new Set(partOf.slice(0, groupWindows))).toEqual(groupParts);
+      if (shuffleParts === parts - 1) {
+        // The last group holds one part: its windows come in that part's own order, as with one part at a time.
+        const lastPart = single.partOf.at(-1)!;
+        const lastWindows = single.partOf.filter((part) => part === lastPart).length;
+        expect(visited.slice(-lastWindows)).toEqual(single.visited.slice(-lastWindows));
+      }
       const again = sampler(shuffleParts);
       await again.open();
       const position = Math.floor(one.windows / batchSize) + 1;
