@@ -42,7 +42,7 @@ async function diagnose(studentTokenizer: string, batches: number, grouped = fal
   const sampler = new TeacherBatchSampler(
     { parts: reader.manifest.parts.length, part: (index) => reader.part(index) },
     (text) => student.frame(text, { bos: true, eos: true }),
-    { sequenceLength, batchSize, seed: 0, teacherToStudent: map.teacherToStudent, studentVocabSize: student.vocabSize, width, tail: 'renormalize', groups },
+    { sequenceLength, batchSize, seed: 0, teacherToStudent: map.teacherToStudent, studentVocabSize: student.vocabSize, width, tail: 'renormalize', groups, shuffleParts: 1 },
   );
   await sampler.open();
   const bytesOf = (id: number) => Buffer.from(student.tokenBytes(id)).toString('latin1');

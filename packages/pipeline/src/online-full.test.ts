@@ -65,7 +65,7 @@ describe('online full-distribution distillation', () => {
     const online = await openOnlineTeacherRows({ teacher: teacherDir, corpus, tasks: [...corpusSlice.tasks], limit: 6, compression: full, rowsPerPart });
     try {
       online.useVocabulary!(map.teacherToStudent, student.vocabSize);
-      const options = { sequenceLength: 16, batchSize: 2, seed: 1, teacherToStudent: map.teacherToStudent, studentVocabSize: student.vocabSize, tail: 'renormalize' as const };
+      const options = { sequenceLength: 16, batchSize: 2, seed: 1, teacherToStudent: map.teacherToStudent, studentVocabSize: student.vocabSize, tail: 'renormalize' as const, shuffleParts: 1 };
       const sampler = new TeacherBatchSampler(online, (text) => student.frame(text, { bos: true, eos: true }), { ...options, width: online.width! });
       await sampler.open();
       const batch = await sampler.batchAt(0);

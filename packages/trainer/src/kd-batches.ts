@@ -49,8 +49,8 @@ export interface TeacherBatchOptions {
   estimate?: boolean;
   /** Prefix groups of the vocabulary pair: targets by group (size `width` with groupedWidth). */
   groups?: PrefixGroups;
-  /** Parts whose windows are shuffled together (default 1: each part's windows on their own). */
-  shuffleParts?: number;
+  /** Parts whose windows are shuffled together (1: each part's windows on their own). */
+  shuffleParts: number;
 }
 
 /** One part as the student reads it. */
@@ -149,7 +149,7 @@ export class TeacherBatchSampler {
     private options: TeacherBatchOptions,
   ) {
     this.slots = new Int32Array(options.studentVocabSize).fill(-1);
-    this.groupSize = options.shuffleParts ?? 1;
+    this.groupSize = options.shuffleParts;
     if (!Number.isInteger(this.groupSize) || this.groupSize < 1) throw new TrainerError('E_OPTIONS', `shuffleParts must be a positive integer, got ${options.shuffleParts}`);
     if (source.studentIds) this.options = { ...options, teacherToStudent: identityMap(options.studentVocabSize) };
     // A target row holds distinct student ids: no width beyond the student vocabulary is ever needed.

@@ -22,6 +22,6 @@ export const distillationOptionsShape = {
     .number()
     .int()
     .positive()
-    .default(1)
-    .describe("teacher-row parts whose windows are shuffled together: each epoch's seeded part order is cut into groups of this many, and a group's windows are visited in one seeded order (1: a part at a time); this many parts are held decoded at once, so more mixes a corpus whose parts each hold one kind of text at the cost of memory"),
+    .default(8)
+    .describe("teacher-row parts whose windows are shuffled together: each epoch's seeded part order is cut into groups of this many, and a group's windows are visited in one seeded order (1: a part at a time, as runs before this setting did); this many parts are held decoded at once, so more mixes a corpus whose parts each hold one kind of text, at the cost of memory"),
 };

@@ -59,6 +59,7 @@ describe('distillation data path', () => {
       studentVocabSize: data.student.vocabSize,
       width: data.width,
       tail: 'bucket',
+      shuffleParts: 1,
     });
     await sampler.open();
     expect(sampler.alignedPositions / sampler.tokens).toBeGreaterThan(0.5);
@@ -85,7 +86,7 @@ describe('distillation data path', () => {
     expect(seen.size).toBe(batches * batchSize);
     expect(topIsLabel / present).toBeGreaterThan(0.6);
     // Micro-batch p is a pure function of (seed, p): a fresh sampler serves the same batch.
-    const again = new TeacherBatchSampler(data.source, data.encode, { sequenceLength, batchSize, seed: 1, teacherToStudent: data.map.teacherToStudent, studentVocabSize: data.student.vocabSize, width: data.width, tail: 'bucket' });
+    const again = new TeacherBatchSampler(data.source, data.encode, { sequenceLength, batchSize, seed: 1, teacherToStudent: data.map.teacherToStudent, studentVocabSize: data.student.vocabSize, width: data.width, tail: 'bucket', shuffleParts: 1 });
     await again.open();
     const [first, second] = [await sampler.batchAt(batches + 2), await again.batchAt(batches + 2)];
     expect(second.tokens).toEqual(first.tokens);
@@ -162,7 +163,7 @@ describe('prefix-group targets', () => {
   it('list each reached group once with its mass on its first entry, and give the student’s own next token mass more often than ids do', async () => {
     const data = await openDistillationData({ labels, teacherTokenizer, studentTokenizer: studentTokenizerPath, mapping: 'first-piece' });
     const groups = prefixGroups(data.map);
-    const common = { sequenceLength: 16, batchSize: 4, seed: 2, teacherToStudent: data.map.teacherToStudent, studentVocabSize: data.student.vocabSize, tail: 'renormalize' as const };
+    const common = { sequenceLength: 16, batchSize: 4, seed: 2, teacherToStudent: data.map.teacherToStudent, studentVocabSize: data.student.vocabSize, tail: 'renormalize' as const, shuffleParts: 1 };
     const byToken = new TeacherBatchSampler(data.source, data.encode, { ...common, width: data.width });
     const byGroup = new TeacherBatchSampler(data.source, data.encode, { ...common, width: groupedWidth(groups, data.width), groups });
     await byToken.open();

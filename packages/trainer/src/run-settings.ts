@@ -92,6 +92,25 @@ export async function corpusFingerprint(path: string): Promise<string> {
 
 const show = (value: unknown) => (value === undefined ? 'none' : JSON.stringify(value));
 
+/**
+ * Distillation settings a run records only when they differ from these values (runs made before
+ * the setting existed behaved so): a recorded run without one had this value.
+ */
+export const distillationLeftOut: Readonly<Record<string, unknown>> = { categories: 'token', shuffleParts: 1 };
+
+/** The distillation settings without the ones at their left-out value. */
+export function recordedDistillation(settings: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(settings).filter(([name, value]) => !(name in distillationLeftOut && distillationLeftOut[name] === value)));
+}
+
+function distillationDifferences(was: Record<string, unknown>, now: Record<string, unknown>): string[] {
+  const names = [...new Set([...Object.keys(was), ...Object.keys(now)])];
+  return names.flatMap((name) => {
+    const [before, after] = [was[name] ?? distillationLeftOut[name], now[name] ?? distillationLeftOut[name]];
+    return JSON.stringify(before ?? null) === JSON.stringify(after ?? null) ? [] : [`distillation ${name}: the run recorded ${show(before)}, this resume gives ${show(after)}`];
+  });
+}
+
 /** Names every setting in which `given` differs from `recorded` (empty when they agree). */
 export function settingDifferences(recorded: RunSettings, given: RunSettings): string[] {
   const differences: string[] = [];
@@ -99,6 +118,10 @@ export function settingDifferences(recorded: RunSettings, given: RunSettings): s
     const [was, now] = [recorded[key], given[key]];
     // A setting the checkpoint does not record (an older run) cannot be compared.
     if (was === undefined && key !== 'tasks' && key !== 'limit') continue;
+    if (key === 'distillation' && was && now) {
+      differences.push(...distillationDifferences(was as Record<string, unknown>, now as Record<string, unknown>));
+      continue;
+    }
     if (JSON.stringify(was ?? null) !== JSON.stringify(now ?? null)) {
       const what = key === 'corpusSha256' ? 'corpus content (sha256)' : key === 'tokenizerSha256' ? 'tokenizer (sha256)' : key;
       differences.push(`${what}: the run recorded ${show(was)}, this resume gives ${show(now)}`);

@@ -13,7 +13,7 @@ import { initializeBackend, type BackendInfo } from './backend.js';
 import { openBatchStream, type BatchStream } from './batches.js';
 import { join } from 'node:path';
 import { checkpointPath, findCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
-import { assertSameSettings, corpusFingerprint, sha256OfPath, type RunSettings } from './run-settings.js';
+import { assertSameSettings, corpusFingerprint, recordedDistillation, sha256OfPath, type RunSettings } from './run-settings.js';
 import { assessHealth, nonFiniteMessage, type CheckpointHealth } from './checkpoint-health.js';
 import { resolveModelConfig, type ModelConfig } from './config.js';
 import { TrainerError } from './errors.js';
@@ -164,7 +164,7 @@ function describeIssue(issue: z.core.$ZodIssue | undefined): string {
 async function runSettings(options: TrainSettings, engine: EngineName, threads: number, studentTokenizer: string): Promise<RunSettings> {
   const distillation =
     options.objective === 'kd'
-      ? { labels: options.labels, teacher: options.teacher, mapping: options.mapping, alpha: options.alpha, temperature: options.temperature, divergence: options.divergence, beta: options.beta, tail: options.tail, ...(options.categories === 'token' ? {} : { categories: options.categories }), ...(options.shuffleParts === 1 ? {} : { shuffleParts: options.shuffleParts }) }
+      ? recordedDistillation({ labels: options.labels, teacher: options.teacher, mapping: options.mapping, alpha: options.alpha, temperature: options.temperature, divergence: options.divergence, beta: options.beta, tail: options.tail, categories: options.categories, shuffleParts: options.shuffleParts })
       : undefined;
   return {
     distillation,
