@@ -160,34 +160,24 @@ function report(): void {
     return ce && kd.some((result) => result) ? [{ ce, kd }] : [];
   });
   const worstJump = (curve: [number, number][]) => Math.max(0, ...curve.slice(1).map(([, loss], i) => loss - curve[i]![1]));
-  const perplexity = (result: SeedResult | undefined) => (result ? `${result.perplexity.toFixed(1)} (text ${result.text.toFixed(1)}, code ${result.code.toFixed(1)})` : '—');
+  const perplexity = (result: SeedResult) => `${result.perplexity.toFixed(1)} (text ${result.text.toFixed(1)}, code ${result.code.toFixed(1)})`;
   const full = variants.findIndex((variant) => variant.row === 'full' && variant.alpha === 0.5);
   const mainIndex = main ? variants.indexOf(main) : -1;
-  const rows = sets.map(({ ce, kd }) => [
-    ce.shuffleParts,
-    ce.seed,
-    ce.learningRate,
-    perplexity(ce),
-    ...kd.map(perplexity),
-    ...kd.map((result) => (result ? `${(result.perplexity / ce.perplexity).toFixed(3)}×` : '—')),
-    ...(full >= 0 && mainIndex >= 0 ? [kd[mainIndex] && kd[full] ? `${(kd[mainIndex]!.perplexity / kd[full]!.perplexity).toFixed(3)}×` : '—'] : []),
-    [ce, ...kd].map((result) => (result ? worstJump(result.curve).toFixed(2) : '—')).join(' / '),
+  // One line per run: CE, then each KD run of the same setting and seed beside it.
+  const rows = sets.flatMap(({ ce, kd }) => [
+    [ce.shuffleParts, ce.learningRate, ce.seed, 'CE (α 0)', perplexity(ce), '1.000×', worstJump(ce.curve).toFixed(2)],
+    ...variants.flatMap((variant, i) => {
+      const result = kd[i];
+      return result ? [[ce.shuffleParts, ce.learningRate, ce.seed, variantName(variant), perplexity(result), `${(result.perplexity / ce.perplexity).toFixed(3)}×`, worstJump(result.curve).toFixed(2)]] : [];
+    }),
   ]);
-  const header = [
-    'parts shuffled together',
-    'seed',
-    'peak learning rate',
-    'CE perplexity',
-    ...variants.map((variant) => `${variantName(variant)} perplexity`),
-    ...variants.map((variant) => `${variantName(variant)} / CE`),
-    ...(full >= 0 && mainIndex >= 0 ? ['row 3 / row 2 (α 0.5)'] : []),
-    `largest held-out rise between evaluations, nats (CE / ${variants.map(variantName).join(' / ')})`,
-  ];
+  const header = ['parts shuffled together', 'peak learning rate', 'seed', 'run', 'perplexity', '/ CE of the seed', 'largest held-out rise between evaluations, nats'];
   const median = (values: number[]) => {
     const sorted = [...values].sort((a, b) => a - b);
     return sorted.length % 2 ? sorted[(sorted.length - 1) / 2]! : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2;
   };
-  const spread = (values: number[], digits: number) => `${Math.min(...values).toFixed(digits)}–${Math.max(...values).toFixed(digits)}`;
+  const spread = (values: number[], digits: number) => (values.length === 1 ? values[0]!.toFixed(digits) : `${Math.min(...values).toFixed(digits)}–${Math.max(...values).toFixed(digits)}`);
+  const ratio = (values: number[]) => (values.length === 1 ? `${values[0]!.toFixed(3)}×` : `median ${median(values).toFixed(3)}× (${spread(values, 3)}×)`);
   const plural = (n: number) => `${n} seed${n === 1 ? '' : 's'}`;
   const settings = [...new Set(sets.map(({ ce }) => `${ce.shuffleParts} ${ce.learningRate}`))].map((setting) => setting.split(' ').map(Number) as [number, number]);
   const summaries = settings.sort((a, b) => a[0] - b[0] || b[1] - a[1]).flatMap(([shuffleParts, learningRate]) => {
@@ -196,14 +186,13 @@ function report(): void {
     const lines = variants.flatMap((variant, i) => {
       const measured = at.flatMap(({ ce, kd }) => (kd[i] ? [{ ce, kd: kd[i]! }] : []));
       if (measured.length === 0) return [];
-      const ratios = measured.map(({ ce, kd }) => kd.perplexity / ce.perplexity);
       return [
-        `- ${setting}, ${variantName(variant)}, ${plural(measured.length)}: / CE median ${median(ratios).toFixed(3)}× (${spread(ratios, 3)}×); ` +
+        `- ${setting}, ${variantName(variant)}, ${plural(measured.length)}: / CE ${ratio(measured.map(({ ce, kd }) => kd.perplexity / ce.perplexity))}; ` +
           `CE perplexity ${spread(measured.map(({ ce }) => ce.perplexity), 1)}, KD ${spread(measured.map(({ kd }) => kd.perplexity), 1)}`,
       ];
     });
     const againstFull = full >= 0 && mainIndex >= 0 ? at.flatMap(({ kd }) => (kd[mainIndex] && kd[full] ? [kd[mainIndex]!.perplexity / kd[full]!.perplexity] : [])) : [];
-    if (againstFull.length > 0) lines.push(`- ${setting}, row 3 / row 2 (α 0.5), ${plural(againstFull.length)}: median ${median(againstFull).toFixed(3)}× (${spread(againstFull, 3)}×)`);
+    if (againstFull.length > 0) lines.push(`- ${setting}, row 3 / row 2 (α 0.5), ${plural(againstFull.length)}: ${ratio(againstFull)}`);
     return lines;
   });
   const steps = sets[0]?.ce.steps ?? 0;
