@@ -5,7 +5,7 @@ export type { CausalLMSignature, CacheInput, IdInput, IdTensorType, CacheTensorT
 export type { GraphDescription, GraphTensor } from './graph.js';
 export { cacheShapeHints } from './hints.js';
 export type { CacheShapeConfig, CacheShapeHints } from './hints.js';
-export { logitsAsFloat32, readableLogitsTypes } from './logits.js';
+export { isReadableLogitsType, logitsAsFloat32 } from './logits.js';
 export type { ReadableLogitsType } from './logits.js';
 export { SignatureError } from './errors.js';
 export type { SignatureErrorCode } from './errors.js';

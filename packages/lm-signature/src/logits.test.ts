@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { logitsAsFloat32 } from './logits.js';
+import { isReadableLogitsType, logitsAsFloat32 } from './logits.js';
 
 describe('logitsAsFloat32', () => {
   it('reads float16 halves exactly (normal, subnormal, zero, infinities, NaN)', () => {
@@ -17,6 +17,10 @@ describe('logitsAsFloat32', () => {
     expect(logitsAsFloat32('float32', data, out)).toBe(out);
     expect(Array.from(out)).toEqual([0.5, -1.25]);
     expect(Array.from(logitsAsFloat32('float64', Float64Array.of(0.1, 3)))).toEqual([Math.fround(0.1), 3]);
+  });
+
+  it('says which types it reads', () => {
+    expect(['float32', 'float16', 'float64', 'bfloat16', 'int64'].map(isReadableLogitsType)).toEqual([true, true, true, false, false]);
   });
 
   it('refuses an out of another length', () => {

@@ -5,8 +5,12 @@
 /** The logits types whose values JavaScript can read. */
 export type ReadableLogitsType = 'float32' | 'float16' | 'float64';
 
-/** The logits types `logitsAsFloat32` converts. */
-export const readableLogitsTypes: readonly ReadableLogitsType[] = ['float32', 'float16', 'float64'];
+const readableLogitsTypes: readonly string[] = ['float32', 'float16', 'float64'] satisfies ReadableLogitsType[];
+
+/** Whether `logitsAsFloat32` converts logits of this type. */
+export function isReadableLogitsType(type: string): type is ReadableLogitsType {
+  return readableLogitsTypes.includes(type);
+}
 
 /** IEEE half → single precision, every value exactly. */
 function halfToFloat(half: Uint16Array, out: Float32Array): void {

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { validateSpec, type CompressionSpec, type LabelledDocument, type SparseRows } from '@kd/compress';
-import { cacheShapeHints, logitsAsFloat32 } from '@kd/lm-signature';
+import { cacheShapeHints, isReadableLogitsType, logitsAsFloat32 } from '@kd/lm-signature';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { assertTokenizerFits, loadTokenizer, type CorpusDocument, type Tokenizer } from '@kd/text';
 import { z } from 'zod';
@@ -315,7 +315,7 @@ export async function loadTeacher(dir: string, options: LoadTeacherOptions = {})
       const session = await fullSession;
       const logits = (await runSession(session, buildFeeds(signature, padded), [signature.logits.name], modelPath))[signature.logits.name];
       const type = signature.logits.type;
-      if (type !== 'bfloat16') return logitsAsFloat32(type, logits.data as Float32Array | Uint16Array | Float64Array);
+      if (isReadableLogitsType(type)) return logitsAsFloat32(type, logits.data as Float32Array | Uint16Array | Float64Array);
       throw new TeacherError('E_MODEL_OUTPUTS', `${modelPath}: logits of type ${type} cannot be read in JavaScript; label() still works (it converts inside the graph)`);
     },
     async close() {
