@@ -9,13 +9,13 @@
 // the table of every finished run and puts it in docs/BENCHMARKS.md. Runs live under
 // out/bench/distill/seeds/.
 // The label set is made on first use (one teacher pass, as the benchmark's).
-// Usage: npx tsx bench/distill-seeds.ts --row ce|kd|full --seed N [--steps 1000] [--learning-rate 3e-3] [--alpha 0.5] [--shuffle-parts 1]
+// Usage: npx tsx bench/distill-seeds.ts --row ce|kd|full --seed N [--steps 1000] [--learning-rate 3e-3] [--alpha 0.5] [--shuffle-parts G (the trainer's default)]
 //        npx tsx bench/distill-seeds.ts --report
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { distillOnline, evaluateStudent } from '@kd/pipeline';
-import { exportModel, loadCheckpoint, train } from '@kd/trainer';
+import { distillationOptionsShape, exportModel, loadCheckpoint, train } from '@kd/trainer';
 import { cutLabelSets, labelSettings, trainingSlice } from './distill-labels.js';
 import { student } from './distill.js';
 import { machine, repoRoot, sharedDir, table, writeSection } from './report.js';
@@ -27,7 +27,8 @@ const { values } = parseArgs({
     steps: { type: 'string', default: '1000' },
     'learning-rate': { type: 'string', default: '3e-3' },
     alpha: { type: 'string', default: '0.5' },
-    'shuffle-parts': { type: 'string', default: '1' },
+    // Default: the trainer's own default.
+    'shuffle-parts': { type: 'string', default: String(distillationOptionsShape.shuffleParts.parse(undefined)) },
     report: { type: 'boolean', default: false },
   },
 });
@@ -148,12 +149,11 @@ function report(): void {
     .map((entry) => JSON.parse(readFileSync(join(seedsDir, entry), 'utf8')) as SeedResult)
     .map((result) => ({ ...result, alpha: result.alpha ?? (result.row === 'ce' ? 0 : 0.5), shuffleParts: result.shuffleParts ?? 1 }));
   const key = (result: SeedResult) => `${result.shuffleParts}-${result.learningRate}-${result.seed}-${result.steps}`;
-  // The KD runs beside CE: each row and α measured, row 3 at α 0.5 first.
+  // The KD runs beside CE: each row and α measured, row 3 first, each by α.
   const variants = [...new Set(results.filter((result) => result.row !== 'ce').map((result) => `${result.row} ${result.alpha}`))]
     .map((variant) => ({ row: variant.split(' ')[0] as Row, alpha: Number(variant.split(' ')[1]) }))
     .sort((a, b) => a.row.localeCompare(b.row) * -1 || a.alpha - b.alpha);
   const variantName = ({ row, alpha }: { row: Row; alpha: number }) => `${rowNames[row]}, α ${alpha}`;
-  const main = variants.find((variant) => variant.row === 'kd' && variant.alpha === 0.5);
   const sets = [...new Set(results.map(key))].sort().flatMap((k) => {
     const ce = results.find((result) => result.row === 'ce' && key(result) === k);
     const kd = variants.map((variant) => results.find((result) => result.row === variant.row && result.alpha === variant.alpha && key(result) === k));
@@ -162,7 +162,7 @@ function report(): void {
   const worstJump = (curve: [number, number][]) => Math.max(0, ...curve.slice(1).map(([, loss], i) => loss - curve[i]![1]));
   const perplexity = (result: SeedResult) => `${result.perplexity.toFixed(1)} (text ${result.text.toFixed(1)}, code ${result.code.toFixed(1)})`;
   const full = variants.findIndex((variant) => variant.row === 'full' && variant.alpha === 0.5);
-  const mainIndex = main ? variants.indexOf(main) : -1;
+  const mainIndex = variants.findIndex((variant) => variant.row === 'kd' && variant.alpha === 0.5);
   // One line per run: CE, then each KD run of the same setting and seed beside it.
   const rows = sets.flatMap(({ ce, kd }) => [
     [ce.shuffleParts, ce.learningRate, ce.seed, 'CE (α 0)', perplexity(ce), '1.000×', worstJump(ce.curve).toFixed(2)],
