@@ -13,7 +13,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { loadavg } from 'node:os';
 import { basename, join } from 'node:path';
 import { distillOnline, evaluateStudent, type EvaluationResult } from '@kd/pipeline';
-import { exportModel, train, type TrainOptionsInput } from '@kd/trainer';
+import { distillationOptionsShape, exportModel, train, trainOptionsSchema, type TrainOptionsInput } from '@kd/trainer';
 import { cutLabelSets, fileHash, labelledSet, labelSettings, shortHash, trainingSlice, type LabelSet } from './distill-labels.js';
 import { machine, table, type SectionResult } from './report.js';
 import { loadTokenizer } from '@kd/text';
@@ -83,6 +83,9 @@ export const student = { hiddenSize: 192, layers: 2, heads: 4 };
 const seed = 0;
 /** One intra-op thread: the 2-core machine is shared, and a resumed run must keep its thread count. */
 const threads = 1;
+/** The trainer's defaults, read from its schema: the run keys and the report name them. */
+const shuffleParts: number = distillationOptionsShape.shuffleParts.parse(undefined);
+const peakLearningRate: number = trainOptionsSchema.shape.learningRate.parse(undefined);
 
 interface TrainRecord {
   seconds: number;
@@ -149,6 +152,7 @@ function baseTrainOptions(options: DistillBenchOptions, out: string): Omit<Train
     batchSize: options.batchSize,
     sequenceLength: options.sequenceLength,
     seed,
+    shuffleParts,
     warmupSteps: Math.max(1, Math.round(options.steps / 10)),
     checkpointEvery: Math.max(10, Math.round(options.steps / 4)),
     threads,
@@ -247,8 +251,8 @@ interface StepComparison {
 }
 
 /** CE-only (objective ce, its corpus stream) and KD (adaptive labels) steps, alternated in fresh runs. */
-async function compareSteps(options: DistillBenchOptions, corpus: string, labels: LabelSet, rounds: number, stepsPerRun: number): Promise<StepComparison> {
-  const key = shortHash({ corpus, labels: labels.dir, rounds, stepsPerRun, student, batchSize: options.batchSize, sequenceLength: options.sequenceLength, threads, categories: 'prefix-group' });
+export async function compareSteps(options: DistillBenchOptions, corpus: string, labels: LabelSet, rounds: number, stepsPerRun: number): Promise<StepComparison> {
+  const key = shortHash({ corpus, labels: labels.dir, rounds, stepsPerRun, student, batchSize: options.batchSize, sequenceLength: options.sequenceLength, threads, shuffleParts, categories: 'prefix-group' });
   const recordPath = join(options.dir, `steps-${key}.json`);
   const kept = readJson<StepComparison>(recordPath);
   if (kept) return kept;
@@ -315,7 +319,7 @@ function markdownOf(options: DistillBenchOptions, results: RowResult[], steps: S
       (budgetTokens >= 1_000_000 ? '' : `A 1M-token run is \`pnpm bench --only distill --distill-every 20 --distill-steps 1000\`.`),
     '',
     `Student: ${first ? (first.train.parameters / 1e6).toFixed(2) : '?'}M parameters (hidden ${student.hiddenSize}, ${student.layers} layers, ${student.heads} heads) on the 8k byte-level BPE of \`examples/student-tokenizer\`; teacher \`teacher-llama-13m\` (32k vocabulary). ` +
-      `Same seed (${seed}), learning rate schedule (3e-3 peak, ${Math.max(1, Math.round(options.steps / 10))} warmup steps, cosine), and windows for every row: each row reads the same label windows in the same seeded order, and the CE row is objective kd with α = 0 (hard labels only). ` +
+      `Same seed (${seed}), learning rate schedule (${peakLearningRate} peak, ${Math.max(1, Math.round(options.steps / 10))} warmup steps, cosine), and windows for every row: each row reads the same label windows in the same seeded order, and the CE row is objective kd with α = 0 (hard labels only). The windows of ${shuffleParts} parts at a time are shuffled together (\`shuffleParts\`, the trainer's default). ` +
       `τ = 1, forward KL, first-piece mapping and prefix-group categories (the default) unless the row says otherwise; α = 0.5 unless it says otherwise. One onnxruntime thread per run.`,
     '',
     `Evaluation (\`evaluateStudent\` of @kd/pipeline on \`../shared/corpus/dev.jsonl\`, documents spread evenly over the file): perplexity per student token and bits per UTF-8 byte over ${options.evalDocuments} text and ${options.evalDocuments} code documents` +
@@ -411,7 +415,7 @@ export async function benchDistill(options: DistillBenchOptions): Promise<Omit<S
     const sets = await cutLabelSets(inputs, [labelSettings.adaptive, labelSettings.fixed32, labelSettings.fixed8]);
     return sets.find((set) => set.name === labelSettings[name].name)!;
   };
-  const settingsKey = { slice: slice.sha256, steps: options.steps, batchSize: options.batchSize, sequenceLength: options.sequenceLength, student, seed, threads };
+  const settingsKey = { slice: slice.sha256, steps: options.steps, batchSize: options.batchSize, sequenceLength: options.sequenceLength, student, seed, threads, shuffleParts };
   const results: RowResult[] = [];
   let steps: StepComparison | undefined;
   const teacherKey = fileHash(join(options.teacherDir, 'model.onnx')).slice(0, 16);
@@ -425,7 +429,7 @@ export async function benchDistill(options: DistillBenchOptions): Promise<Omit<S
     const evaluated = await evaluateRow(options, runDir);
     results.push({ row, labels, train: trained, scored: evaluated.scored, kl: evaluated.kl, tasks: evaluated.tasks, evalSeconds: evaluated.seconds });
     log(`${row.title}: perplexity ${fixed(evaluated.scored.perplexity, 2)}, KL ${fixed(evaluated.kl.klToTeacher, 3)}, ${trained.seconds.toFixed(0)} s`);
-    if (row.id === 'groups' && labels) steps = await compareSteps(options, slice.path, labels, 3, 6);
+    if (row.id === 'groups' && labels) steps = await compareSteps(options, slice.path, labels, 3, 40);
   }
   const teacherPath = join(options.dir, `teacher-eval-${options.evalDocuments}.json`);
   let teacherScored = readJson<EvaluationResult>(teacherPath);

@@ -2,7 +2,7 @@
 // KD objective (α 0.5, forward KL, synthetic teacher rows as in step.ts) under onnxruntime's
 // profiler and prints each graph's kernel time per operator type and its slowest nodes, so
 // the extra cost of the distillation step over CE shows as the operators it adds.
-// Run: npx tsx packages/trainer/bench/step-profile.ts [--hidden 128] [--temperature 2] [--width 32] [--threads 2] [--runs 8] [--top 12]
+// Run: npx tsx packages/trainer/bench/step-profile.ts [--hidden 128] [--temperature 2] [--width 32] [--categories token|prefix-group] [--threads 2] [--runs 8] [--top 12]
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +18,7 @@ const { values } = parseArgs({
     hidden: { type: 'string', default: '128' },
     temperature: { type: 'string', default: '2' },
     width: { type: 'string', default: '32' },
+    categories: { type: 'string', default: 'token' },
     threads: { type: 'string', default: '2' },
     runs: { type: 'string', default: '8' },
     top: { type: 'string', default: '12' },
@@ -35,14 +36,14 @@ const config = model.config;
 model.dispose();
 const specs: Record<string, ObjectiveSpec> = {
   ce: { name: 'ce' },
-  kd: { name: 'kd', settings: { alpha: 0.5, temperature: Number(values.temperature), divergence: 'forward-kl', beta: 0.5 }, width },
+  kd: { name: 'kd', settings: { alpha: 0.5, temperature: Number(values.temperature), divergence: 'forward-kl', beta: 0.5, categories: values.categories === 'prefix-group' ? 'prefix-group' : 'token' }, width },
 };
 const inputs = new Int32Array(rows).map((_, index) => (index * 7919) % vocabSize);
 const labels = new Int32Array(rows).map((_, index) => (index * 104729 + 3) % vocabSize);
 const rowWeights = new Float32Array(rows).fill(1);
 const targets = syntheticTargets(rows, width, vocabSize, 1);
 const folder = await mkdtemp(join(tmpdir(), 'kd-step-profile-'));
-console.log(`${size.name}, batch ${batchSize} × ${sequenceLength}, vocab ${vocabSize}, τ ${values.temperature}, ${width} teacher ids per row, ${values.threads} thread(s); kernel ms per run, mean of ${runs} runs after 2 warm-ups`);
+console.log(`${size.name}, batch ${batchSize} × ${sequenceLength}, vocab ${vocabSize}, τ ${values.temperature}, ${width} teacher ids per row (${values.categories} categories), ${values.threads} thread(s); kernel ms per run, mean of ${runs} runs after 2 warm-ups`);
 try {
   for (const name of ['ce', 'kd']) {
     const session = await TrainingSession.create(config, engineObjective(specs[name]), { batchSize, sequenceLength, threads: Number(values.threads), profilePrefix: join(folder, name) });
