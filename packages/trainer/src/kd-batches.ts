@@ -10,7 +10,7 @@ import type { LabelledDocument, SparseRows } from '@kd/compress';
 import { alignPositions, type PrefixGroups } from '@kd/vocab-align';
 import { TrainerError } from './errors.js';
 import type { SoftTargets, TailTreatment } from './kd-divergence.js';
-import { emptyTargets, writeTarget } from './kd-targets.js';
+import { emptyTargets, narrowTargets, writeTarget } from './kd-targets.js';
 import { epochOrder, windowCount } from './windows.js';
 
 /** Where teacher rows come from: parts of labelled documents, readable in any order. */
@@ -139,6 +139,8 @@ export class TeacherBatchSampler {
   private groupOrder: { epoch: number; group: number; order: Uint32Array } = { epoch: -1, group: -1, order: new Uint32Array(0) };
   private readonly loaded = new Map<number, { part: StudentPart; order: Uint32Array; epoch: number }>();
   private readonly slots: Int32Array;
+  /** Full-width targets a batch is written into before narrowTargets (kept between batches; taken while one is being written). */
+  private idleScratch: SoftTargets | undefined;
   /** Student tokens and aligned positions over the whole source (from the counting pass; aligned stays 0 for a source counted by its texts). */
   tokens = 0;
   alignedPositions = 0;
@@ -245,7 +247,9 @@ export class TeacherBatchSampler {
     const { sequenceLength, batchSize, teacherToStudent, tail } = this.options;
     const width = sequenceLength + 1;
     const tokens = new Int32Array(batchSize * width);
-    const targets = emptyTargets(batchSize * sequenceLength, this.options.width, this.options.groups !== undefined);
+    const scratch = this.idleScratch ?? emptyTargets(batchSize * sequenceLength, this.options.width, this.options.groups !== undefined);
+    this.idleScratch = undefined;
+    const counts = new Uint32Array(batchSize * sequenceLength);
     const origins = new Uint32Array(batchSize * 2);
     let epoch = 0;
     for (let row = 0; row < batchSize; row++) {
@@ -260,9 +264,12 @@ export class TeacherBatchSampler {
       origins[2 * row + 1] = start;
       for (let index = 0; index < sequenceLength; index++) {
         const teacherRow = part.teacherRow[start + index];
-        if (teacherRow >= 0) writeTarget(part.rows, teacherRow, teacherToStudent, tail, targets, row * sequenceLength + index, this.slots, this.options.estimate, this.options.groups);
+        const at = row * sequenceLength + index;
+        if (teacherRow >= 0) counts[at] = writeTarget(part.rows, teacherRow, teacherToStudent, tail, scratch, at, this.slots, this.options.estimate, this.options.groups, false);
       }
     }
+    const targets = narrowTargets(scratch, counts);
+    this.idleScratch = scratch;
     return { position, epoch, tokens, targets, origins };
   }
 }

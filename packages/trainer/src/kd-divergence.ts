@@ -60,6 +60,12 @@ export interface SoftTargets {
    * probabilities and its student mass the sum of q over its distinct ids.
    */
   category?: Int32Array;
+  /**
+   * Entries before the padding per row, uint32 [rows] (narrowTargets sets it): entries
+   * [lengths[r], width) repeat the row's first entry (its id and category) with probability 0,
+   * so a reader may stop at the length. Omitted: any entry may be padding.
+   */
+  lengths?: Uint32Array;
 }
 
 /** The smallest teacher mass reverse KL compares with: log(Q/0) would be infinite. */

@@ -4,6 +4,7 @@ import { crossEntropyObjective, type EngineObjective } from './engine/objective.
 import { trainingOpset } from './engine/training-graph.js';
 import type { DistillationSettings, Divergence, SoftTargets, TailTreatment } from './kd-divergence.js';
 import { distillationEngineObjective } from './kd-engine-objective.js';
+import { narrowTargets } from './kd-targets.js';
 import { matchingTeacher, certainTeacher, pairedCategories, sample } from './kd-test-batches.js';
 import { GraphBuilder } from './onnx-graph.js';
 import { referenceObjective, testObjective, type EvaluateObjective, type ObjectiveInput } from './objective-suite.js';
@@ -82,6 +83,45 @@ describe('kd objective on the onnxruntime engine', () => {
     const tokens = distillationEngineObjective({ alpha: 0.7, temperature: 2, divergence: 'forward-kl', beta: 0.4 }, 4);
     const input = pairedCategories(sample('renormalize', 11));
     expect(() => tokens.feeds({ rows: input.rows, labels: input.labels, rowWeights: input.weights, targets: input.soft })).toThrow(/prefix-group/);
+  });
+
+  it('a graph built for wide rows takes each batch at its own width: narrowed rows give the loss and gradient of the wide ones', async () => {
+    const wide = 40;
+    for (const grouped of [false, true]) {
+      const settings: DistillationSettings = { alpha: 0.7, temperature: 1, divergence: 'forward-kl', beta: 0.5, ...(grouped ? { categories: 'prefix-group' as const } : {}) };
+      const input = grouped ? pairedCategories(sample('bucket', 7)) : sample('bucket', 7);
+      const soft = input.soft!;
+      // The rows padded out to 40 entries, as a full-width batch is written (the first id again, no mass).
+      const padded: SoftTargets = { ...soft, width: wide, ids: new Int32Array(soft.rows * wide), probs: new Float32Array(soft.rows * wide), ...(soft.category ? { category: new Int32Array(soft.rows * wide) } : {}) };
+      const counts = new Uint32Array(soft.rows);
+      for (let row = 0; row < soft.rows; row++) {
+        if (!soft.present[row]) continue;
+        counts[row] = soft.width;
+        for (let k = 0; k < wide; k++) {
+          const from = row * soft.width + (k < soft.width ? k : 0);
+          padded.ids[row * wide + k] = soft.ids[from]!;
+          padded.probs[row * wide + k] = k < soft.width ? soft.probs[from]! : 0;
+          if (padded.category) padded.category[row * wide + k] = soft.category![from]!;
+        }
+      }
+      const narrow = narrowTargets(padded, counts);
+      expect(narrow.width).toBe(16);
+      expect([...narrow.lengths!]).toEqual([...counts]);
+      const evaluate = engineEvaluator(() => distillationEngineObjective(settings, wide));
+      const reference = referenceObjective(settings)(input);
+      for (const targets of [padded, narrow]) {
+        const result = await evaluate({ ...input, soft: targets });
+        expect(result.loss).toBeCloseTo(reference.loss, 4);
+        for (let index = 0; index < input.logits.length; index++) expect(Math.abs(result.gradient[index]! - reference.gradient[index]!)).toBeLessThan(2e-5);
+      }
+      // The feeds stop at each row's length and pad the rest as the general path would.
+      const objective = distillationEngineObjective(settings, wide);
+      const batch = { rows: input.rows, labels: input.labels, rowWeights: input.weights };
+      const fast = objective.feeds({ ...batch, targets: narrow });
+      const general = distillationEngineObjective(settings, wide).feeds({ ...batch, targets: { ...narrow, lengths: undefined } });
+      for (const name of Object.keys(general)) expect([...(fast[name]!.data as ArrayLike<number>)], name).toEqual([...(general[name]!.data as ArrayLike<number>)]);
+      expect(() => objective.feeds({ ...batch, targets: { ...padded, width: wide + 1 } })).toThrow(/at most 40/);
+    }
   });
 
   it('a batch without teacher targets trains on the labels exactly as CE does', async () => {

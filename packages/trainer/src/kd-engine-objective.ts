@@ -36,11 +36,14 @@ export interface FeedBuffers {
  * Teacher data of a micro-batch: repeated ids of a row merged into the first (mask 1), repeats
  * and padding mask 0. Linear in the entries (a row may hold thousands of ids: full-distribution
  * targets), and int32 ids, which GatherElements and ScatterElements take as they are. With
- * `reuse` the arrays of a shape seen before are cleared and written again (the engine runs one
- * micro-batch at a time, so the last run's feeds are no longer read).
+ * `reuse` the arrays of the last batch's shape are cleared and written again when the shape
+ * repeats (the engine runs one micro-batch at a time, so the last run's feeds are no longer read).
  */
-export function distillationFeeds(targets: SoftTargets | undefined, rows: number, width: number, reuse?: Map<number, FeedBuffers>, grouped = false): Record<string, EngineTensor> {
-  let buffers = reuse?.get(rows);
+export function distillationFeeds(targets: SoftTargets | undefined, rows: number, maxWidth: number, reuse?: Map<number, FeedBuffers>, grouped = false): Record<string, EngineTensor> {
+  // The batch's own width (narrowTargets sizes it to its longest row); a batch without targets feeds one entry per row.
+  const width = targets?.width ?? 1;
+  const shape = rows * (maxWidth + 1) + width;
+  let buffers = reuse?.get(shape);
   if (buffers) {
     buffers.ids.fill(0);
     buffers.probs.fill(0);
@@ -50,27 +53,32 @@ export function distillationFeeds(targets: SoftTargets | undefined, rows: number
     buffers.category?.fill(0);
     buffers.head?.fill(0);
   } else {
+    // One shape kept: batch widths vary, and the last run's feeds are no longer read.
+    reuse?.clear();
     buffers = { ids: new Int32Array(rows * width), probs: new Float32Array(rows * width), mask: new Float32Array(rows * width), residual: new Float32Array(rows), present: new Float32Array(rows) };
     if (grouped) {
       buffers.category = new Int32Array(rows * width);
       buffers.head = new Float32Array(rows * width);
     }
-    reuse?.set(rows, buffers);
+    reuse?.set(shape, buffers);
   }
   const { ids, probs, mask, residual, present, category, head } = buffers;
   if (targets) {
-    if (targets.rows !== rows || targets.width !== width) {
-      throw new RangeError(`soft targets of ${targets.rows} rows × ${targets.width} entries; the objective was built for ${rows} × ${width}`);
+    if (targets.rows !== rows || targets.width > maxWidth) {
+      throw new RangeError(`soft targets of ${targets.rows} rows × ${targets.width} entries; the objective was built for ${rows} rows of at most ${maxWidth}`);
     }
     if (targets.category && !grouped) throw new RangeError('soft targets with grouped categories need the objective built for prefix-group categories');
+    const { ids: targetIds, probs: targetProbs, category: targetCategory, lengths } = targets;
     for (let row = 0; row < rows; row++) {
       if (targets.present[row] === 0) continue;
       present[row] = 1;
       residual[row] = targets.residual[row];
       const base = row * width;
+      // Entries past the row's length repeat its first id with no mass: the first entry's id and category, mask 0.
+      const length = lengths ? Math.max(1, Math.min(width, lengths[row])) : width;
       let firstAt = firstAtScratch;
-      for (let k = 0; k < width; k++) {
-        const id = targets.ids[base + k];
+      for (let k = 0; k < length; k++) {
+        const id = targetIds[base + k];
         if (id >= firstAt.length) {
           const grown = new Int32Array(Math.max(id + 1, 2 * firstAt.length)).fill(-1);
           grown.set(firstAt);
@@ -85,14 +93,18 @@ export function distillationFeeds(targets: SoftTargets | undefined, rows: number
         }
         let slot = first;
         if (category) {
-          slot = first === k ? (targets.category ? targets.category[base + k] : k) : category[base + first];
+          slot = first === k ? (targetCategory ? targetCategory[base + k] : k) : category[base + first];
           if (!(slot >= 0 && slot < width)) throw new RangeError(`row ${row} entry ${k}: category ${slot} is not an entry index of the row`);
           category[base + k] = slot;
           if (first === k) head![base + slot] = 1;
         }
-        probs[base + slot] += targets.probs[base + k];
+        probs[base + slot] += targetProbs[base + k];
       }
-      for (let k = 0; k < width; k++) firstAt[targets.ids[base + k]] = -1;
+      if (length < width) {
+        ids.fill(ids[base], base + length, base + width);
+        category?.fill(category[base], base + length, base + width);
+      }
+      for (let k = 0; k < length; k++) firstAt[targetIds[base + k]] = -1;
     }
   }
   return {
@@ -155,7 +167,7 @@ function temperatureMode(temperature: number): TemperatureMode {
   return temperature === 1 ? 'shared' : temperature === 2 ? 'square' : 'separate';
 }
 
-/** The `kd` objective for rows of `width` teacher entries. */
+/** The `kd` objective for rows of at most `width` teacher entries (each batch feeds its own width: the graph's `kd_width`). */
 export function distillationEngineObjective(settings: DistillationSettings, width: number): EngineObjective<SoftTargets> {
   const { alpha, temperature } = settings;
   const mode = temperatureMode(temperature);
@@ -168,9 +180,10 @@ export function distillationEngineObjective(settings: DistillationSettings, widt
     build(graph: GraphBuilder, context: ObjectiveContext) {
       const { logits, labels, rowWeights, rows } = context;
       const scalar = (value: number) => graph.floats(graph.unique('kd_const'), Float32Array.of(value), []);
-      const ids = graph.input(inputs.ids, 'int32', [rows, width]);
-      const teacher = graph.input(inputs.probs, 'float', [rows, width]);
-      const mask = graph.input(inputs.mask, 'float', [rows, width]);
+      const entryCount = 'kd_width';
+      const ids = graph.input(inputs.ids, 'int32', [rows, entryCount]);
+      const teacher = graph.input(inputs.probs, 'float', [rows, entryCount]);
+      const mask = graph.input(inputs.mask, 'float', [rows, entryCount]);
       const teacherResidual = graph.input(inputs.residual, 'float', [rows, 1]);
       const present = graph.input(inputs.present, 'float', [rows]);
       const axisOne = graph.ints(graph.unique('kd_axis'), [1]);
@@ -233,8 +246,8 @@ export function distillationEngineObjective(settings: DistillationSettings, widt
       let weighted: string; // q_i·g_c(i) per distinct id
       if (grouped) {
         // Q per category at its entry: the distinct ids' q summed there; each id takes its category's slope.
-        const category = graph.input(inputs.category, 'int32', [rows, width]);
-        const head = graph.input(inputs.head, 'float', [rows, width]);
+        const category = graph.input(inputs.category, 'int32', [rows, entryCount]);
+        const head = graph.input(inputs.head, 'float', [rows, entryCount]);
         const groupStudent = graph.op('ScatterElements', [graph.op('Mul', [student, scalar(0)]), category, graph.op('Mul', [student, mask])], { axis: 1, reduction: { string: 'add' } });
         const logGroupStudent = graph.op('Log', [graph.op('Max', [groupStudent, scalar(1e-30)])]);
         const groups = divergenceNodes(graph, settings, teacher, groupStudent, logGroupStudent, scalar);

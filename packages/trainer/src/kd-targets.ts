@@ -46,6 +46,8 @@ export function emptyTargets(rows: number, width: number, grouped = false): Soft
  * gradient stays unbiased. `slots` is scratch of the student vocabulary's length filled with −1
  * (left so on return). With `groups` (targets made by emptyTargets(…, true)) each probability
  * goes to its student id's prefix group: the group's ids are listed once, its mass on the first.
+ * Returns the row's entry count (0: the row is absent). The entries after it are padded to the
+ * targets' width, or with `pad` false left as they are for narrowTargets to pad.
  */
 export function writeTarget(
   rows: Pick<SparseRows, 'offsets' | 'ids' | 'probs' | 'tailMass'>,
@@ -57,7 +59,8 @@ export function writeTarget(
   slots: Int32Array,
   estimate = false,
   groups?: PrefixGroups,
-): void {
+  pad = true,
+): number {
   const { width } = targets;
   const base = at * width;
   const start = rows.offsets[row];
@@ -92,19 +95,51 @@ export function writeTarget(
   for (let k = 0; k < count; k++) slots[targets.ids[base + k]] = -1;
   if (count === 0 || kept <= 0) {
     targets.present[at] = 0;
-    return;
+    return 0;
   }
   const tailMass = !estimate && tail === 'bucket' ? Math.max(0, rows.tailMass[row]) : 0;
   const total = estimate ? 1 : kept + tailMass;
   for (let k = 0; k < count; k++) targets.probs[base + k] /= total;
-  // Padding repeats the first id with no mass, so it adds no category (see SoftTargets).
-  for (let k = count; k < width; k++) {
-    targets.ids[base + k] = targets.ids[base];
-    targets.probs[base + k] = 0;
-    if (targets.category) targets.category[base + k] = targets.category[base];
-  }
+  if (pad) padRow(targets, base, count, width);
   targets.residual[at] = tailMass / total;
   targets.present[at] = 1;
+  return count;
+}
+
+/** Entries [count, width) of the row at `base`: the first id again with no mass, so they add no category (see SoftTargets). */
+function padRow(targets: SoftTargets, base: number, count: number, width: number): void {
+  const { ids, probs, category } = targets;
+  ids.fill(ids[base], base + count, base + width);
+  probs.fill(0, base + count, base + width);
+  category?.fill(category[base], base + count, base + width);
+}
+
+/**
+ * The rows of `targets` (written by writeTarget with `pad` false; `counts` its return per row)
+ * in the fewest entries per row that hold the longest, rounded up to a multiple of `multiple`
+ * (at most the targets' width) and padded. Prefix-group rows are sized for the largest groups a
+ * row could touch (hundreds of entries) but hold a few dozen: the objective's passes over
+ * [rows, width] shrink with it.
+ */
+export function narrowTargets(targets: SoftTargets, counts: Uint32Array, multiple = 16): SoftTargets {
+  let longest = 1;
+  for (let row = 0; row < targets.rows; row++) longest = Math.max(longest, counts[row]);
+  const width = Math.min(targets.width, Math.ceil(longest / multiple) * multiple);
+  const narrow: SoftTargets = { ...emptyTargets(targets.rows, width, targets.category !== undefined), lengths: new Uint32Array(targets.rows) };
+  for (let row = 0; row < targets.rows; row++) {
+    const count = counts[row];
+    if (count === 0) continue;
+    const from = row * targets.width;
+    const base = row * width;
+    narrow.ids.set(targets.ids.subarray(from, from + count), base);
+    narrow.probs.set(targets.probs.subarray(from, from + count), base);
+    narrow.category?.set(targets.category!.subarray(from, from + count), base);
+    padRow(narrow, base, count, width);
+    narrow.lengths![row] = count;
+    narrow.residual[row] = targets.residual[row];
+    narrow.present[row] = 1;
+  }
+  return narrow;
 }
 
 /** Lists prefix group `group`'s student ids in the row (once: a listed group is left as it is); returns the row's entry count. */
