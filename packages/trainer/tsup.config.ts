@@ -4,7 +4,8 @@ import { dirname, join } from 'node:path';
 import { packageConfig } from '../../tsup.config.base';
 import manifest from './package.json' with { type: 'json' };
 
-// The data worker is its own entry: it runs in a worker thread from dist/batch-worker.js.
+// The data workers are entries of their own: they run in worker threads from dist/batch-worker.js
+// (corpus windows) and dist/kd-batch-worker.js (teacher-row batches of a labels folder).
 // TensorFlow.js (tfjs-core, its wasm backend and the cpu kernels that backend reuses) is bundled
 // into dist/ and tree-shaken from its ES-module build: installed as packages they are 61 MB of
 // alternative bundles and source maps, of which the trainer runs a few MB (see the README,
@@ -18,7 +19,7 @@ const wasmFolder = join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/p
 const wasmFiles = ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm'];
 
 export default packageConfig({
-  entry: ['src/index.ts', 'src/batch-worker.ts'],
+  entry: ['src/index.ts', 'src/batch-worker.ts', 'src/kd-batch-worker.ts'],
   noExternal: manifest.inlinedDependencies.map((name) => new RegExp(`^${name.replace('/', '\\/')}(\\/|$)`)),
   // tfjs-core falls back to node-fetch only where no global fetch exists (Node 20 has one), and the trainer fetches nothing.
   external: ['node-fetch'],

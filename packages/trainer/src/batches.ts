@@ -1,13 +1,10 @@
 // The trainer's side of the data worker: streams corpus documents (task templates applied)
 // to it and hands out prepared micro-batches, requesting more as it consumes them so input is
 // ready before each step asks.
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import { readCorpus, type CorpusTask } from '@kd/text';
 import { TrainerError } from './errors.js';
 import type { BatchWorkerSettings, FromWorker, ToWorker } from './batch-worker.js';
+import { startTrainerWorker } from './worker-start.js';
 
 export interface BatchStreamOptions {
   corpus: string;
@@ -40,21 +37,6 @@ export interface BatchStream {
   close(): Promise<void>;
 }
 
-function startWorker(settings: BatchWorkerSettings): Worker {
-  if (!import.meta.url.endsWith('.ts')) {
-    return new Worker(new URL('./batch-worker.js', import.meta.url), { workerData: settings });
-  }
-  // Running from source (tests, tsx): the worker is TypeScript, so it first registers the
-  // tsx loader (a development dependency of the repository) and then imports itself.
-  const require = createRequire(import.meta.url);
-  const manifestPath = require.resolve('tsx/package.json');
-  const manifest = require(manifestPath) as { exports: Record<string, { import: { default: string } }> };
-  const loader = pathToFileURL(join(dirname(manifestPath), manifest.exports['./esm/api'].import.default)).href;
-  const entry = new URL('./batch-worker.ts', import.meta.url).href;
-  const bootstrap = `import(${JSON.stringify(loader)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); });`;
-  return new Worker(bootstrap, { eval: true, workerData: settings });
-}
-
 /** Starts the data worker and feeds it the corpus; resolves once the token stream is built. */
 export async function openBatchStream(options: BatchStreamOptions): Promise<BatchStream> {
   const settings: BatchWorkerSettings = {
@@ -66,7 +48,7 @@ export async function openBatchStream(options: BatchStreamOptions): Promise<Batc
     bosId: options.bosId,
     eosId: options.eosId,
   };
-  const worker = startWorker(settings);
+  const worker = startTrainerWorker('batch-worker', settings);
   const prefetch = options.prefetch ?? 4;
   const ready: MicroBatch[] = [];
   const waiting: Array<{ resolve: (batch: MicroBatch) => void; reject: (error: Error) => void }> = [];

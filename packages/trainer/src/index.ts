@@ -19,7 +19,7 @@ export type { TrainOptionsInput, TrainHooks, TrainResult, TrainInputs, EngineInf
 export type { EvalPoint } from './held-out.js';
 export { TeacherBatchSampler, studentPart } from './kd-batches.js';
 export type { TeacherRowSource, TeacherBatch, TeacherBatchOptions, StudentEncoder, StudentPart } from './kd-batches.js';
-export { writeTarget, emptyTargets, targetWidth } from './kd-targets.js';
+export { writeTarget, emptyTargets, narrowTargets, targetWidth } from './kd-targets.js';
 export { distillationOptionsShape } from './kd-options.js';
 export { formatProgress } from './progress.js';
 export type { TrainProgress } from './progress.js';

@@ -8,7 +8,6 @@ import { availableParallelism } from 'node:os';
 import { mkdir } from 'node:fs/promises';
 import { z } from 'zod';
 import { assertTokenizerFits, corpusTasks, loadTokenizer, type Tokenizer } from '@kd/text';
-import { groupedWidth, prefixGroups, type VocabularyMap } from '@kd/vocab-align';
 import { initializeBackend, type BackendInfo } from './backend.js';
 import { openBatchStream, type BatchStream } from './batches.js';
 import { join } from 'node:path';
@@ -19,8 +18,10 @@ import { resolveModelConfig, type ModelConfig } from './config.js';
 import { TrainerError } from './errors.js';
 import { chooseEngine } from './engine/choose.js';
 import { TrainingEngine, type EngineName, type ObjectiveSpec } from './engine/engine.js';
-import { TeacherBatchSampler, type StudentEncoder, type TeacherRowSource } from './kd-batches.js';
-import { openDistillationData, openVocabulary, studentEncoder } from './kd-data.js';
+import type { TeacherRowSource } from './kd-batches.js';
+import { batchesInThread, openLabelsBatches, type TeacherBatches } from './kd-batch-stream.js';
+import { openVocabulary, studentEncoder } from './kd-data.js';
+import { samplerOver, type SamplerSettings } from './kd-sampler.js';
 import type { SoftTargets } from './kd-divergence.js';
 import { distillationOptionsShape } from './kd-options.js';
 import { estimateTrainingMemory, formatBytes, memoryLimit } from './memory.js';
@@ -221,51 +222,42 @@ async function heldOutOf(options: TrainSettings, tokenizerPath: string, config: 
   });
 }
 
-/** Opens the teacher rows of a kd run (labels offline, or the source handed in online) and their sampler. */
-async function openSampler(options: TrainSettings, studentTokenizer: string, modelVocab: number, inputs: TrainInputs): Promise<TeacherBatchSampler> {
-  const vocabulary = { teacherTokenizer: options.teacherTokenizer!, studentTokenizer, map: options.map, mapping: options.mapping, mapCacheDir: options.mapCacheDir };
-  let source: TeacherRowSource;
-  let width: number;
-  let encode: StudentEncoder;
-  let sampledRows = false;
-  let map: VocabularyMap;
-  if (options.labels !== undefined) {
-    const data = await openDistillationData({ ...vocabulary, labels: options.labels });
-    ({ source, width, encode, map } = data);
-    sampledRows = data.manifest.compression.mode === 'sampled' || data.manifest.compression.mode === 'hybrid';
-  } else {
-    let student: Tokenizer;
-    ({ map, student } = await openVocabulary(vocabulary));
-    source = inputs.teacherRows!;
-    source.useVocabulary?.(map.teacherToStudent, student.vocabSize);
-    if (source.width === undefined) throw new TrainerError('E_OPTIONS', 'train: an online teacher row source must say its width (the most ids a row keeps)');
-    width = source.width;
-    encode = studentEncoder(student);
-    sampledRows = source.sampled === true;
-  }
-  if (map.studentVocabSize > modelVocab) {
-    throw new TrainerError('E_TOKENIZER', `the student tokenizer has ${map.studentVocabSize} ids but the model ${modelVocab}; use the tokenizer the model was built with`);
-  }
-  if (sampledRows && options.divergence !== 'forward-kl') {
-    throw new TrainerError('E_OPTIONS', `train options: divergence: sampled teacher rows are an unbiased estimate only under forward-kl (linear in the teacher); got ${options.divergence}`);
-  }
-  // Prefix groups: a row lists every student id of the groups its teacher ids reach.
-  const groups = options.categories === 'prefix-group' ? prefixGroups(map) : undefined;
-  if (groups) width = groupedWidth(groups, width);
-  const sampler = new TeacherBatchSampler(source, encode, {
+/** Opens the teacher rows of a kd run: labels offline (through the batch worker), or the source handed in online. */
+async function openTeacherBatches(options: TrainSettings, studentTokenizer: string, modelVocab: number, inputs: TrainInputs): Promise<TeacherBatches> {
+  const settings: SamplerSettings = {
+    teacherTokenizer: options.teacherTokenizer!,
+    studentTokenizer,
+    map: options.map,
+    mapping: options.mapping,
+    mapCacheDir: options.mapCacheDir,
     sequenceLength: options.sequenceLength,
     batchSize: options.batchSize,
     seed: options.seed,
-    teacherToStudent: map.teacherToStudent,
-    studentVocabSize: map.studentVocabSize,
-    width,
     tail: options.tail,
-    estimate: sampledRows,
-    groups,
+    categories: options.categories,
     shuffleParts: options.shuffleParts,
-  });
-  await sampler.open();
-  return sampler;
+  };
+  let batches: TeacherBatches;
+  if (options.labels !== undefined) batches = await openLabelsBatches(options.labels, settings);
+  else {
+    const { map, student } = await openVocabulary(settings);
+    const source = inputs.teacherRows!;
+    source.useVocabulary?.(map.teacherToStudent, student.vocabSize);
+    if (source.width === undefined) throw new TrainerError('E_OPTIONS', 'train: an online teacher row source must say its width (the most ids a row keeps)');
+    batches = batchesInThread(await samplerOver(source, studentEncoder(student), map, source.width, source.sampled === true, settings));
+  }
+  try {
+    if (batches.studentVocabSize > modelVocab) {
+      throw new TrainerError('E_TOKENIZER', `the student tokenizer has ${batches.studentVocabSize} ids but the model ${modelVocab}; use the tokenizer the model was built with`);
+    }
+    if (batches.sampled && options.divergence !== 'forward-kl') {
+      throw new TrainerError('E_OPTIONS', `train options: divergence: sampled teacher rows are an unbiased estimate only under forward-kl (linear in the teacher); got ${options.divergence}`);
+    }
+  } catch (error) {
+    await batches.close();
+    throw error;
+  }
+  return batches;
 }
 
 /** Trains a student; resumes exactly from the run folder's checkpoint when `resume` is set. */
@@ -379,10 +371,10 @@ export async function train(input: TrainOptionsInput, hooks: TrainHooks = {}, in
     model.dispose();
     throw new TrainerError('E_TOKENIZER', `${tokenizerPath}: no end-of-document token (tokenizer_config.json eos_token, the post-processor template or a special </s>-style token); add one so documents can be separated`);
   }
-  let sampler: TeacherBatchSampler | undefined;
+  let sampler: TeacherBatches | undefined;
   if (options.objective === 'kd') {
     try {
-      sampler = await openSampler(options, tokenizerPath, config.vocabSize, inputs);
+      sampler = await openTeacherBatches(options, tokenizerPath, config.vocabSize, inputs);
     } catch (error) {
       model.dispose();
       throw error;
@@ -408,6 +400,7 @@ export async function train(input: TrainOptionsInput, hooks: TrainHooks = {}, in
     if (optimizerState) engine.restore(optimizerState, startStep);
     if (heldOut) evaluator = await HeldOutEvaluator.create(config, heldOut, { engine: engineName, initial, batchSize: options.batchSize, sequenceLength: options.sequenceLength, threads: settings.threads ?? 1 });
   } catch (cause) {
+    await sampler?.close();
     if (cause instanceof TrainerError) throw cause;
     throw new TrainerError('E_BACKEND', `the ${engineName} engine failed to start: ${(cause as Error).message}`, { cause });
   }
@@ -523,6 +516,7 @@ export async function train(input: TrainOptionsInput, hooks: TrainHooks = {}, in
     if (stopped && savedStep !== step) await save(false);
   } finally {
     await stream?.close();
+    await sampler?.close();
     await engine.release();
     await evaluator?.release();
   }
