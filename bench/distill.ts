@@ -15,7 +15,7 @@ import { basename, join } from 'node:path';
 import { distillOnline, evaluateStudent, type EvaluationResult } from '@kd/pipeline';
 import { distillationOptionsShape, exportModel, train, trainOptionsSchema, type TrainOptionsInput } from '@kd/trainer';
 import { cutLabelSets, fileHash, labelledSet, labelSettings, shortHash, trainingSlice, type LabelSet } from './distill-labels.js';
-import { machine, table, type SectionResult } from './report.js';
+import { machine, repoRoot, sharedDir, table, type SectionResult } from './report.js';
 import { loadTokenizer } from '@kd/text';
 import { buildVocabularyMap } from '@kd/vocab-align';
 
@@ -241,24 +241,54 @@ async function evaluateRow(options: DistillBenchOptions, runDir: string): Promis
   return record;
 }
 
-interface StepComparison {
+export interface StepComparison {
   rounds: number;
   stepsPerRun: number;
+  /** Per round: the median step of each run (the first two steps left out). */
   ceMs: number[];
   kdMs: number[];
+  /** Per round: the mean step of each run, the same steps (a part loaded in the training thread shows here, not in the median). */
+  ceMeanMs: number[];
+  kdMeanMs: number[];
   ratio: number;
   loadAverage: { min: number; max: number };
 }
 
+/** Where a step comparison of these settings is kept. */
+export function stepComparisonPath(options: DistillBenchOptions, corpus: string, labels: LabelSet, rounds: number, stepsPerRun: number): string {
+  const key = shortHash({ corpus, labels: labels.dir, rounds, stepsPerRun, student, batchSize: options.batchSize, sequenceLength: options.sequenceLength, threads, shuffleParts, categories: 'prefix-group', means: true });
+  return join(options.dir, `steps-${key}.json`);
+}
+
+/** The 1M-token measurement of "Distillation quality" (its command's budget), for the scripts beside this benchmark. */
+export function distillBenchDefaults(): DistillBenchOptions {
+  return {
+    teacherDir: `${sharedDir}fixtures/teacher-llama-13m`,
+    trainCorpus: `${sharedDir}corpus/train.jsonl`,
+    devCorpus: `${sharedDir}corpus/dev.jsonl`,
+    studentTokenizer: `${repoRoot}examples/student-tokenizer/tokenizer.json`,
+    dir: `${repoRoot}out/bench/distill`,
+    every: 20,
+    steps: 1000,
+    batchSize: 8,
+    sequenceLength: 128,
+    evalDocuments: 4,
+    evalKlDocuments: 2,
+    evalExamples: 100,
+    rowsPerPart: 8192,
+  };
+}
+
 /** CE-only (objective ce, its corpus stream) and KD (adaptive labels) steps, alternated in fresh runs. */
 export async function compareSteps(options: DistillBenchOptions, corpus: string, labels: LabelSet, rounds: number, stepsPerRun: number): Promise<StepComparison> {
-  const key = shortHash({ corpus, labels: labels.dir, rounds, stepsPerRun, student, batchSize: options.batchSize, sequenceLength: options.sequenceLength, threads, shuffleParts, categories: 'prefix-group' });
-  const recordPath = join(options.dir, `steps-${key}.json`);
+  const recordPath = stepComparisonPath(options, corpus, labels, rounds, stepsPerRun);
   const kept = readJson<StepComparison>(recordPath);
   if (kept) return kept;
   const scratch = join(options.dir, 'step-runs');
   const ceMs: number[] = [];
   const kdMs: number[] = [];
+  const ceMeanMs: number[] = [];
+  const kdMeanMs: number[] = [];
   const loads: number[] = [];
   for (let round = 0; round < rounds; round++) {
     for (const objective of ['ce', 'kd'] as const) {
@@ -273,12 +303,13 @@ export async function compareSteps(options: DistillBenchOptions, corpus: string,
         { onProgress: timer.onProgress },
       );
       (objective === 'ce' ? ceMs : kdMs).push(median(timer.deltas));
+      (objective === 'ce' ? ceMeanMs : kdMeanMs).push(timer.deltas.reduce((sum, delta) => sum + delta, 0) / timer.deltas.length);
       loads.push(loadavg()[0]!);
     }
-    log(`  step round ${round + 1}: CE ${ceMs.at(-1)!.toFixed(0)} ms, KD ${kdMs.at(-1)!.toFixed(0)} ms`);
+    log(`  step round ${round + 1}: CE ${ceMs.at(-1)!.toFixed(0)} ms, KD ${kdMs.at(-1)!.toFixed(0)} ms (means ${ceMeanMs.at(-1)!.toFixed(0)} / ${kdMeanMs.at(-1)!.toFixed(0)} ms)`);
   }
   rmSync(scratch, { recursive: true, force: true });
-  const record: StepComparison = { rounds, stepsPerRun, ceMs, kdMs, ratio: median(kdMs) / median(ceMs), loadAverage: { min: Math.min(...loads), max: Math.max(...loads) } };
+  const record: StepComparison = { rounds, stepsPerRun, ceMs, kdMs, ceMeanMs, kdMeanMs, ratio: median(kdMs) / median(ceMs), loadAverage: { min: Math.min(...loads), max: Math.max(...loads) } };
   writeFileSync(recordPath, `${JSON.stringify(record, null, 2)}\n`);
   return record;
 }
@@ -379,9 +410,12 @@ function markdownOf(options: DistillBenchOptions, results: RowResult[], steps: S
     goals.push(`row 3 within 3% of row 2: not assessed (${row2 ? 'row 3' : 'row 2'} not run in this measurement)`);
   }
   if (steps) {
+    // The mean step counts what the median leaves out (a step that waits for a part); the verdict takes the worse of the two.
+    const meanRatio = median(steps.kdMeanMs) / median(steps.ceMeanMs);
+    const worse = Math.max(steps.ratio, meanRatio);
     goals.push(
-      `KD step ≤ 1.15 × CE step, data loading included: KD ${median(steps.kdMs).toFixed(0)} ms vs CE ${median(steps.ceMs).toFixed(0)} ms = ${steps.ratio.toFixed(2)}× — ${steps.ratio <= 1.15 ? 'met' : 'missed'} ` +
-        `(median of ${steps.rounds} alternated rounds of fresh ${steps.stepsPerRun}-step runs, first two steps of each left out; CE is objective ce on the slice's own token stream, KD the adaptive labels at α = 0.5 with prefix groups; 1-minute load average ${steps.loadAverage.min.toFixed(1)}–${steps.loadAverage.max.toFixed(1)} on 2 cores; the rounds' KD / CE: ${steps.kdMs.map((kd, round) => `${(kd / steps.ceMs[round]!).toFixed(2)}×`).join(', ')}` +
+      `KD step ≤ 1.15 × CE step, data loading included: median step KD ${median(steps.kdMs).toFixed(0)} ms vs CE ${median(steps.ceMs).toFixed(0)} ms = ${steps.ratio.toFixed(2)}×, mean step ${median(steps.kdMeanMs).toFixed(0)} vs ${median(steps.ceMeanMs).toFixed(0)} ms = ${meanRatio.toFixed(2)}× — ${worse <= 1.15 ? 'met' : 'missed'} ` +
+        `(median over ${steps.rounds} alternated rounds of fresh ${steps.stepsPerRun}-step runs, first two steps of each left out; CE is objective ce on the slice's own token stream, KD the adaptive labels at α = 0.5 with prefix groups; 1-minute load average ${steps.loadAverage.min.toFixed(1)}–${steps.loadAverage.max.toFixed(1)} on 2 cores; the rounds' KD / CE: ${steps.kdMs.map((kd, round) => `${(kd / steps.ceMs[round]!).toFixed(2)}×`).join(', ')}` +
         `${Math.max(...steps.kdMs.map((kd, round) => kd / steps.ceMs[round]!)) - Math.min(...steps.kdMs.map((kd, round) => kd / steps.ceMs[round]!)) > 0.2 ? ', a spread too wide under this load for the verdict to hold more than this one measurement' : ''})`,
     );
   }
