@@ -375,7 +375,7 @@ function markdownOf(options: DistillBenchOptions, results: RowResult[], steps: S
         `Its train wall time includes the teacher in the loop: ${teacher.seconds.toFixed(1)} s labelling ${teacher.parts} part visit(s) (${teacher.positions.toLocaleString('en-US')} positions), ${((teacher.seconds * 1000) / row2.train.steps).toFixed(0)} ms per step averaged over its ${row2.train.steps} steps. ` +
         `Its ms/step column is the median step, which leaves out the steps that wait for a part; averaged over the whole run a step took ${meanStepMs(row2).toFixed(0)} ms` +
         `${row3 ? ` against row 3's ${meanStepMs(row3).toFixed(0)} ms (${(meanStepMs(row2) / meanStepMs(row3)).toFixed(2)}×, offline labels read from disk)` : ''}. ` +
-        `Peak resident memory of the benchmark process during row 2: ${(teacher.peakRssBytes / 2 ** 30).toFixed(2)} GiB (a part's mapped rows are held while its windows are read).`,
+        `Peak resident memory of the benchmark process during row 2: ${(teacher.peakRssBytes / 2 ** 30).toFixed(2)} GiB (the mapped rows of a group's ${shuffleParts} parts, and one more, are held while the group's windows are read: ${options.rowsPerPart.toLocaleString('en-US')} positions × ${fullWidth ? fullWidth.toLocaleString('en-US') : 'every mapped'} entries a part).`,
     );
   }
   const labelPasses = new Map<string, { seconds: number; sets: string[] }>();
