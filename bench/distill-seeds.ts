@@ -7,18 +7,20 @@
 // steps), which shows where a run's dev loss jumps.
 // One run per process, so two can share the machine: `--row ce --seed 1`; `--report` prints
 // the table of every finished run and puts it in docs/BENCHMARKS.md. Runs live under
-// out/bench/distill/seeds/.
+// out/bench/distill/seeds/; `--report` keeps each finished run's figures in
+// docs/bench-results.json too, so the table survives a fresh checkout and a later report adds
+// to it.
 // The label set is made on first use (one teacher pass, as the benchmark's).
 // Usage: npx tsx bench/distill-seeds.ts --row ce|kd|full --seed N [--steps 1000] [--learning-rate 3e-3] [--alpha 0.5] [--shuffle-parts G (the trainer's default)]
 //        npx tsx bench/distill-seeds.ts --report
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { distillOnline, evaluateStudent } from '@kd/pipeline';
 import { distillationOptionsShape, exportModel, loadCheckpoint, train } from '@kd/trainer';
 import { cutLabelSets, labelSettings, trainingSlice } from './distill-labels.js';
 import { student } from './distill.js';
-import { machine, repoRoot, sharedDir, table, writeSection } from './report.js';
+import { loadResults, machine, repoRoot, saveResults, sharedDir, table } from './report.js';
 
 const { values } = parseArgs({
   options: {
@@ -56,7 +58,16 @@ interface SeedResult {
   code: number;
   tokens: number;
   /** Held-out mean CE per token at each evaluation: [step, loss]. */
-  curve: [number, number][];
+  curve?: [number, number][];
+  /** The largest rise of the held-out curve between evaluations, for runs kept without their curve. */
+  largestRise?: number;
+  /** The day the run was measured (runs recorded before it was kept: the day of their report). */
+  measured?: string;
+}
+
+/** A run's name: its file under out/bench/distill/seeds/ and its key in bench-results.json. */
+function runName(row: Row, seed: number, steps: number, learningRate: number, alpha: number, shuffleParts: number): string {
+  return `${row}-s${seed}-${steps}-lr${learningRate}${row !== 'ce' && alpha !== 0.5 ? `-a${alpha}` : ''}${shuffleParts !== 1 ? `-g${shuffleParts}` : ''}`;
 }
 
 /** dev.jsonl's text and code documents taken in turn, so the held-out tokens hold both. */
@@ -83,7 +94,7 @@ async function adaptiveLabels(): Promise<string> {
 
 async function run(row: Row, seed: number, steps: number, learningRate: number, kdAlpha: number, shuffleParts: number): Promise<SeedResult> {
   const alpha = row === 'ce' ? 0 : kdAlpha;
-  const name = `${row}-s${seed}-${steps}-lr${learningRate}${row !== 'ce' && alpha !== 0.5 ? `-a${alpha}` : ''}${shuffleParts !== 1 ? `-g${shuffleParts}` : ''}`;
+  const name = runName(row, seed, steps, learningRate, alpha, shuffleParts);
   const resultPath = join(seedsDir, `${name}.json`);
   if (existsSync(resultPath)) return JSON.parse(readFileSync(resultPath, 'utf8')) as SeedResult;
   const out = join(seedsDir, name);
@@ -138,16 +149,31 @@ async function run(row: Row, seed: number, steps: number, learningRate: number, 
     code: code.perplexity!,
     tokens: both.tokens,
     curve: (state.evalLosses ?? []).map((point) => [point.step, point.loss]),
+    measured: new Date().toISOString().slice(0, 10),
   };
   writeFileSync(resultPath, `${JSON.stringify(result, null, 2)}\n`);
   return result;
 }
 
+const sectionKey = 'seeds';
+const sectionTitle = 'Distillation quality across seeds';
+
+/** Every run kept in bench-results.json, with the finished runs of out/bench/distill/seeds/ added (a run there replaces its kept figures). */
+function keptRuns(): { saved: ReturnType<typeof loadResults>; runs: Record<string, SeedResult> } {
+  const saved = loadResults();
+  const runs = { ...((saved[sectionKey]?.data as { runs?: Record<string, SeedResult> } | undefined)?.runs ?? {}) };
+  const files = existsSync(seedsDir) ? readdirSync(seedsDir).filter((entry) => entry.endsWith('.json')) : [];
+  for (const entry of files) {
+    const path = join(seedsDir, entry);
+    const result = JSON.parse(readFileSync(path, 'utf8')) as SeedResult;
+    runs[entry.slice(0, -'.json'.length)] = { ...result, measured: result.measured ?? statSync(path).mtime.toISOString().slice(0, 10) };
+  }
+  return { saved, runs };
+}
+
 function report(): void {
-  const results = readdirSync(seedsDir)
-    .filter((entry) => entry.endsWith('.json'))
-    .map((entry) => JSON.parse(readFileSync(join(seedsDir, entry), 'utf8')) as SeedResult)
-    .map((result) => ({ ...result, alpha: result.alpha ?? (result.row === 'ce' ? 0 : 0.5), shuffleParts: result.shuffleParts ?? 1 }));
+  const { saved, runs } = keptRuns();
+  const results = Object.values(runs).map((result) => ({ ...result, alpha: result.alpha ?? (result.row === 'ce' ? 0 : 0.5), shuffleParts: result.shuffleParts ?? 1 }));
   const key = (result: SeedResult) => `${result.shuffleParts}-${result.learningRate}-${result.seed}-${result.steps}`;
   // The KD runs beside CE: each row and α measured, row 3 first, each by α.
   const variants = [...new Set(results.filter((result) => result.row !== 'ce').map((result) => `${result.row} ${result.alpha}`))]
@@ -159,16 +185,17 @@ function report(): void {
     const kd = variants.map((variant) => results.find((result) => result.row === variant.row && result.alpha === variant.alpha && key(result) === k));
     return ce && kd.some((result) => result) ? [{ ce, kd }] : [];
   });
-  const worstJump = (curve: [number, number][]) => Math.max(0, ...curve.slice(1).map(([, loss], i) => loss - curve[i]![1]));
+  // Runs kept without their curve carry the figure their report printed.
+  const worstJump = ({ curve, largestRise }: SeedResult) => curve ? Math.max(0, ...curve.slice(1).map(([, loss], i) => loss - curve[i]![1])) : largestRise!;
   const perplexity = (result: SeedResult) => `${result.perplexity.toFixed(1)} (text ${result.text.toFixed(1)}, code ${result.code.toFixed(1)})`;
   const full = variants.findIndex((variant) => variant.row === 'full' && variant.alpha === 0.5);
   const mainIndex = variants.findIndex((variant) => variant.row === 'kd' && variant.alpha === 0.5);
   // One line per run: CE, then each KD run of the same setting and seed beside it.
   const rows = sets.flatMap(({ ce, kd }) => [
-    [ce.shuffleParts, ce.learningRate, ce.seed, 'CE (α 0)', perplexity(ce), '1.000×', worstJump(ce.curve).toFixed(2)],
+    [ce.shuffleParts, ce.learningRate, ce.seed, 'CE (α 0)', perplexity(ce), '1.000×', worstJump(ce).toFixed(2)],
     ...variants.flatMap((variant, i) => {
       const result = kd[i];
-      return result ? [[ce.shuffleParts, ce.learningRate, ce.seed, variantName(variant), perplexity(result), `${(result.perplexity / ce.perplexity).toFixed(3)}×`, worstJump(result.curve).toFixed(2)]] : [];
+      return result ? [[ce.shuffleParts, ce.learningRate, ce.seed, variantName(variant), perplexity(result), `${(result.perplexity / ce.perplexity).toFixed(3)}×`, worstJump(result).toFixed(2)]] : [];
     }),
   ]);
   const header = ['parts shuffled together', 'peak learning rate', 'seed', 'run', 'perplexity', '/ CE of the seed', 'largest held-out rise between evaluations, nats'];
@@ -196,16 +223,28 @@ function report(): void {
     return lines;
   });
   const steps = sets[0]?.ce.steps ?? 0;
+  const days = [...new Set(results.map((result) => result.measured ?? ''))].filter((day) => day !== '').sort();
   const body =
-    `Measured ${new Date().toISOString().slice(0, 10)} on ${machine()} with \`npx tsx bench/distill-seeds.ts --row ce|kd|full --seed N [--learning-rate LR] [--alpha A] [--shuffle-parts G]\` for each run, then \`--report\`.\n\n` +
     `Rows 1 (CE, α = 0), 2 (online full-distribution KD: the teacher in the loop, its whole softmax mapped onto the student vocabulary) and 3 (offline adaptive p=0.95, kMax 64) of "Distillation quality", prefix groups for both KD rows, with its slice, labels, parts, student, schedule and evaluation ` +
     `(${steps} steps × 8 × 128 = ${(steps * 1024).toLocaleString('en-US')} student tokens; perplexity per student token over 4 text and 4 code documents of dev.jsonl), ` +
-    'at each seed (the initialization and the data order) and with the windows of one part (the label set has 8,192 positions a part, and train.jsonl holds its tasks one after another, so a part holds one kind of text) or of G parts shuffled together (`shuffleParts`). A dash: not run. ' +
+    'at each seed (the initialization and the data order) and with the windows of one part (the label set has 8,192 positions a part, and train.jsonl holds its tasks one after another, so a part holds one kind of text) or of G parts shuffled together (`shuffleParts`). ' +
     "The held-out column reads the curve each run records (mean CE per token on the first 16,384 tokens of dev.jsonl's text and code documents, every 100 steps): " +
-    'the largest rise from one evaluation to the next, a measure of how far the run jumps.\n\n' +
+    'the largest rise from one evaluation to the next, a measure of how far the run jumps.' +
+    (results.some((result) => !result.curve)
+      ? ` Runs of ${[...new Set(results.filter((result) => !result.curve).map((result) => result.measured))].join(', ')} are kept as that day's report printed them (perplexities to one decimal, the largest rise without its curve), since their run files were not kept, so a ratio of theirs can differ from that report's in the third decimal.`
+      : '') +
+    '\n\n' +
     `${table(header, rows)}\n\n${summaries.join('\n')}\n`;
   console.log(body);
-  writeSection('Distillation quality across seeds', body);
+  saved[sectionKey] = {
+    title: sectionTitle,
+    command: 'npx tsx bench/distill-seeds.ts --row ce|kd|full --seed N [--learning-rate LR] [--alpha A] [--shuffle-parts G]` for each run, then `--report',
+    date: days.length > 1 ? `${days[0]} to ${days.at(-1)}` : (days[0] ?? new Date().toISOString().slice(0, 10)),
+    machine: machine(),
+    markdown: body,
+    data: { runs },
+  };
+  saveResults(saved, [sectionKey]);
   console.log(JSON.stringify(sets, null, 2));
 }
 
