@@ -11,7 +11,7 @@
 // docs/bench-results.json too, so the table survives a fresh checkout and a later report adds
 // to it.
 // The label set is made on first use (one teacher pass, as the benchmark's).
-// Usage: npx tsx bench/distill-seeds.ts --row ce|kd|full --seed N [--steps 1000] [--learning-rate 3e-3] [--alpha 0.5] [--shuffle-parts G (the trainer's default)]
+// Usage: npx tsx bench/distill-seeds.ts --row ce|kd|full|online|float --seed N [--steps 1000] [--learning-rate 3e-3] [--alpha 0.5] [--shuffle-parts G (the trainer's default)]
 //        npx tsx bench/distill-seeds.ts --report
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -41,8 +41,17 @@ const teacherDir = `${sharedDir}fixtures/teacher-llama-13m`;
 // The benchmark's slice and parts: every 20th training record, 8,192 positions per part.
 const rowsPerPart = 8192;
 const slice = trainingSlice(`${sharedDir}corpus/train.jsonl`, 20, benchDir);
-type Row = 'ce' | 'kd' | 'full';
-const rowNames: Record<Row, string> = { ce: 'CE', kd: 'KD row 3', full: 'KD row 2 (online full)' };
+// online and float: row 3's selection made by the teacher in the loop, through the quantization
+// round trip its stored labels have (online) or keeping the teacher's float32 rows (float), so
+// that row 3 against row 2 splits into what storing costs and what selecting costs.
+type Row = 'ce' | 'kd' | 'full' | 'online' | 'float';
+const rowNames: Record<Row, string> = {
+  ce: 'CE',
+  kd: 'KD row 3',
+  full: 'KD row 2 (online full)',
+  online: 'KD row 3 in the loop (quantized as stored)',
+  float: 'KD row 3 in the loop, float32 rows',
+};
 
 interface SeedResult {
   row: Row;
@@ -126,9 +135,10 @@ async function run(row: Row, seed: number, steps: number, learningRate: number, 
       onEvaluation: (point: { step: number; loss: number }) => process.stderr.write(`${name}: step ${point.step}, held-out ${point.loss.toFixed(3)}\n`),
       onTeacherPart: (part: { index: number; positions: number; seconds: number }) => process.stderr.write(`${name}: teacher part ${part.index}, ${part.positions} positions, ${part.seconds.toFixed(1)} s\n`),
     };
-    if (row === 'full') {
-      // Row 2 reads the slice itself, in the label set's parts, so its windows and order are row 3's.
-      await distillOnline({ ...options, teacher: teacherDir, corpus: slice.path }, { compression: { mode: 'full' }, rowsPerPart, temperature: 1, threads: 1 }, hooks);
+    if (row === 'full' || row === 'online' || row === 'float') {
+      // Rows in the loop read the slice itself, in the label set's parts, so their windows and order are row 3's.
+      const compression = row === 'full' ? ({ mode: 'full' } as const) : labelSettings.adaptive.spec;
+      await distillOnline({ ...options, teacher: teacherDir, corpus: slice.path }, { compression, ...(row === 'float' ? { quantization: 'none' as const } : {}), rowsPerPart, temperature: 1, threads: 1 }, hooks);
     } else {
       await train({ ...options, labels: await adaptiveLabels() }, hooks);
     }
@@ -175,10 +185,11 @@ function report(): void {
   const { saved, runs } = keptRuns();
   const results = Object.values(runs).map((result) => ({ ...result, alpha: result.alpha ?? (result.row === 'ce' ? 0 : 0.5), shuffleParts: result.shuffleParts ?? 1 }));
   const key = (result: SeedResult) => `${result.shuffleParts}-${result.learningRate}-${result.seed}-${result.steps}`;
+  const rowOrder = ['kd', 'online', 'float', 'full'] as Row[];
   // The KD runs beside CE: each row and α measured, row 3 first, each by α.
   const variants = [...new Set(results.filter((result) => result.row !== 'ce').map((result) => `${result.row} ${result.alpha}`))]
     .map((variant) => ({ row: variant.split(' ')[0] as Row, alpha: Number(variant.split(' ')[1]) }))
-    .sort((a, b) => a.row.localeCompare(b.row) * -1 || a.alpha - b.alpha);
+    .sort((a, b) => rowOrder.indexOf(a.row) - rowOrder.indexOf(b.row) || a.alpha - b.alpha);
   const variantName = ({ row, alpha }: { row: Row; alpha: number }) => `${rowNames[row]}, α ${alpha}`;
   const sets = [...new Set(results.map(key))].sort().flatMap((k) => {
     const ce = results.find((result) => result.row === 'ce' && key(result) === k);
@@ -188,8 +199,14 @@ function report(): void {
   // Runs kept without their curve carry the figure their report printed.
   const worstJump = ({ curve, largestRise }: SeedResult) => curve ? Math.max(0, ...curve.slice(1).map(([, loss], i) => loss - curve[i]![1])) : largestRise!;
   const perplexity = (result: SeedResult) => `${result.perplexity.toFixed(1)} (text ${result.text.toFixed(1)}, code ${result.code.toFixed(1)})`;
-  const full = variants.findIndex((variant) => variant.row === 'full' && variant.alpha === 0.5);
-  const mainIndex = variants.findIndex((variant) => variant.row === 'kd' && variant.alpha === 0.5);
+  const at05 = (row: Row) => variants.findIndex((variant) => variant.row === row && variant.alpha === 0.5);
+  // Runs set beside each other at α 0.5: row 3 against row 2, and the rows in the loop against both.
+  const pairs: [Row, Row, string][] = [
+    ['kd', 'full', 'row 3 / row 2'],
+    ['online', 'kd', 'row 3 in the loop (quantized as stored) / row 3'],
+    ['float', 'kd', 'row 3 in the loop with float32 rows / row 3'],
+    ['float', 'full', 'row 3 in the loop with float32 rows / row 2'],
+  ];
   // One line per run: CE, then each KD run of the same setting and seed beside it.
   const rows = sets.flatMap(({ ce, kd }) => [
     [ce.shuffleParts, ce.learningRate, ce.seed, 'CE (α 0)', perplexity(ce), '1.000×', worstJump(ce).toFixed(2)],
@@ -218,14 +235,17 @@ function report(): void {
           `CE perplexity ${spread(measured.map(({ ce }) => ce.perplexity), 1)}, KD ${spread(measured.map(({ kd }) => kd.perplexity), 1)}`,
       ];
     });
-    const againstFull = full >= 0 && mainIndex >= 0 ? at.flatMap(({ kd }) => (kd[mainIndex] && kd[full] ? [kd[mainIndex]!.perplexity / kd[full]!.perplexity] : [])) : [];
-    if (againstFull.length > 0) lines.push(`- ${setting}, row 3 / row 2 (α 0.5), ${plural(againstFull.length)}: ${ratio(againstFull)}`);
+    for (const [row, against, name] of pairs) {
+      const [i, j] = [at05(row), at05(against)];
+      const ratios = i >= 0 && j >= 0 ? at.flatMap(({ kd }) => (kd[i] && kd[j] ? [kd[i]!.perplexity / kd[j]!.perplexity] : [])) : [];
+      if (ratios.length > 0) lines.push(`- ${setting}, ${name} (α 0.5), ${plural(ratios.length)}: ${ratio(ratios)}`);
+    }
     return lines;
   });
   const steps = sets[0]?.ce.steps ?? 0;
   const days = [...new Set(results.map((result) => result.measured ?? ''))].filter((day) => day !== '').sort();
   const body =
-    `Rows 1 (CE, α = 0), 2 (online full-distribution KD: the teacher in the loop, its whole softmax mapped onto the student vocabulary) and 3 (offline adaptive p=0.95, kMax 64) of "Distillation quality", prefix groups for both KD rows, with its slice, labels, parts, student, schedule and evaluation ` +
+    `Rows 1 (CE, α = 0), 2 (online full-distribution KD: the teacher in the loop, its whole softmax mapped onto the student vocabulary) and 3 (offline adaptive p=0.95, kMax 64) of "Distillation quality", prefix groups for every KD row, and row 3's selection made by the teacher in the loop (\`distillOnline\` with compression adaptive p=0.95, kMax 64) through the quantization round trip its stored labels have or with the teacher's float32 rows, which splits row 3 against row 2 into what storing the rows costs and what selecting them costs; with its slice, labels, parts, student, schedule and evaluation ` +
     `(${steps} steps × 8 × 128 = ${(steps * 1024).toLocaleString('en-US')} student tokens; perplexity per student token over 4 text and 4 code documents of dev.jsonl), ` +
     'at each seed (the initialization and the data order) and with the windows of one part (the label set has 8,192 positions a part, and train.jsonl holds its tasks one after another, so a part holds one kind of text) or of G parts shuffled together (`shuffleParts`). ' +
     "The held-out column reads the curve each run records (mean CE per token on the first 16,384 tokens of dev.jsonl's text and code documents, every 100 steps): " +
@@ -238,7 +258,7 @@ function report(): void {
   console.log(body);
   saved[sectionKey] = {
     title: sectionTitle,
-    command: 'npx tsx bench/distill-seeds.ts --row ce|kd|full --seed N [--learning-rate LR] [--alpha A] [--shuffle-parts G]` for each run, then `--report',
+    command: 'npx tsx bench/distill-seeds.ts --row ce|kd|full|online|float --seed N [--learning-rate LR] [--alpha A] [--shuffle-parts G]` for each run, then `--report',
     date: days.length > 1 ? `${days[0]} to ${days.at(-1)}` : (days[0] ?? new Date().toISOString().slice(0, 10)),
     machine: machine(),
     markdown: body,
@@ -251,7 +271,7 @@ function report(): void {
 if (values.report) report();
 else {
   const row = values.row as Row;
-  if (!(row in rowNames)) throw new Error('--row ce, kd or full');
+  if (!(row in rowNames)) throw new Error(`--row ${Object.keys(rowNames).join(', ')}`);
   if (values.seed === undefined) throw new Error('--seed N');
   const result = await run(row, Number(values.seed), Number(values.steps), Number(values['learning-rate']), Number(values.alpha), Number(values['shuffle-parts']));
   console.log(JSON.stringify({ ...result, curve: undefined }));
