@@ -11,7 +11,7 @@
 // docs/bench-results.json too, so the table survives a fresh checkout and a later report adds
 // to it.
 // The label set is made on first use (one teacher pass, as the benchmark's).
-// Usage: npx tsx bench/distill-seeds.ts --row ce|kd|full|online|float --seed N [--steps 1000] [--learning-rate 3e-3] [--alpha 0.5] [--shuffle-parts G (the trainer's default)]
+// Usage: npx tsx bench/distill-seeds.ts --row ce|kd|full|online|float --seed N [--steps 1000] [--learning-rate 3e-3] [--alpha 0.5] [--divergence forward-kl|reverse-kl|jsd] [--shuffle-parts G (the trainer's default)]
 //        npx tsx bench/distill-seeds.ts --report
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -30,6 +30,8 @@ const { values } = parseArgs({
     'learning-rate': { type: 'string', default: '3e-3' },
     alpha: { type: 'string', default: '0.5' },
     // Default: the trainer's own default.
+    divergence: { type: 'string', default: distillationOptionsShape.divergence.parse(undefined) },
+    // Default: the trainer's own default.
     'shuffle-parts': { type: 'string', default: String(distillationOptionsShape.shuffleParts.parse(undefined)) },
     report: { type: 'boolean', default: false },
   },
@@ -45,6 +47,8 @@ const slice = trainingSlice(`${sharedDir}corpus/train.jsonl`, 20, benchDir);
 // round trip its stored labels have (online) or keeping the teacher's float32 rows (float), so
 // that row 3 against row 2 splits into what storing costs and what selecting costs.
 type Row = 'ce' | 'kd' | 'full' | 'online' | 'float';
+type Divergence = ReturnType<typeof distillationOptionsShape.divergence.parse>;
+const defaultDivergence: Divergence = distillationOptionsShape.divergence.parse(undefined);
 const rowNames: Record<Row, string> = {
   ce: 'CE',
   kd: 'KD row 3',
@@ -62,6 +66,8 @@ interface SeedResult {
   alpha?: number;
   /** Parts whose windows are shuffled together; runs recorded before it was a choice are 1. */
   shuffleParts?: number;
+  /** D in the teacher term; runs recorded before it was a choice are forward KL. */
+  divergence?: Divergence;
   perplexity: number;
   text: number;
   code: number;
@@ -75,8 +81,9 @@ interface SeedResult {
 }
 
 /** A run's name: its file under out/bench/distill/seeds/ and its key in bench-results.json. */
-function runName(row: Row, seed: number, steps: number, learningRate: number, alpha: number, shuffleParts: number): string {
-  return `${row}-s${seed}-${steps}-lr${learningRate}${row !== 'ce' && alpha !== 0.5 ? `-a${alpha}` : ''}${shuffleParts !== 1 ? `-g${shuffleParts}` : ''}`;
+function runName(row: Row, seed: number, steps: number, learningRate: number, alpha: number, shuffleParts: number, divergence: Divergence): string {
+  const kd = row !== 'ce';
+  return `${row}-s${seed}-${steps}-lr${learningRate}${kd && alpha !== 0.5 ? `-a${alpha}` : ''}${kd && divergence !== defaultDivergence ? `-${divergence}` : ''}${shuffleParts !== 1 ? `-g${shuffleParts}` : ''}`;
 }
 
 /** dev.jsonl's text and code documents taken in turn, so the held-out tokens hold both. */
@@ -101,9 +108,9 @@ async function adaptiveLabels(): Promise<string> {
   return sets[0]!.dir;
 }
 
-async function run(row: Row, seed: number, steps: number, learningRate: number, kdAlpha: number, shuffleParts: number): Promise<SeedResult> {
+async function run(row: Row, seed: number, steps: number, learningRate: number, kdAlpha: number, shuffleParts: number, divergence: Divergence): Promise<SeedResult> {
   const alpha = row === 'ce' ? 0 : kdAlpha;
-  const name = runName(row, seed, steps, learningRate, alpha, shuffleParts);
+  const name = runName(row, seed, steps, learningRate, alpha, shuffleParts, divergence);
   const resultPath = join(seedsDir, `${name}.json`);
   if (existsSync(resultPath)) return JSON.parse(readFileSync(resultPath, 'utf8')) as SeedResult;
   const out = join(seedsDir, name);
@@ -125,6 +132,7 @@ async function run(row: Row, seed: number, steps: number, learningRate: number, 
       resume: existsSync(join(out, 'checkpoint', 'state.json')),
       threads: 1,
       alpha,
+      divergence,
       shuffleParts,
       mapCacheDir: join(benchDir, 'maps'),
       evalCorpus: heldOutFile(),
@@ -154,6 +162,7 @@ async function run(row: Row, seed: number, steps: number, learningRate: number, 
     learningRate,
     alpha,
     shuffleParts,
+    divergence,
     perplexity: both.perplexity!,
     text: text.perplexity!,
     code: code.perplexity!,
@@ -183,23 +192,26 @@ function keptRuns(): { saved: ReturnType<typeof loadResults>; runs: Record<strin
 
 function report(): void {
   const { saved, runs } = keptRuns();
-  const results = Object.values(runs).map((result) => ({ ...result, alpha: result.alpha ?? (result.row === 'ce' ? 0 : 0.5), shuffleParts: result.shuffleParts ?? 1 }));
+  const results = Object.values(runs).map((result) => ({ ...result, alpha: result.alpha ?? (result.row === 'ce' ? 0 : 0.5), shuffleParts: result.shuffleParts ?? 1, divergence: result.divergence ?? defaultDivergence }));
   const key = (result: SeedResult) => `${result.shuffleParts}-${result.learningRate}-${result.seed}-${result.steps}`;
   const rowOrder = ['kd', 'online', 'float', 'full'] as Row[];
-  // The KD runs beside CE: each row and α measured, row 3 first, each by α.
-  const variants = [...new Set(results.filter((result) => result.row !== 'ce').map((result) => `${result.row} ${result.alpha}`))]
-    .map((variant) => ({ row: variant.split(' ')[0] as Row, alpha: Number(variant.split(' ')[1]) }))
-    .sort((a, b) => rowOrder.indexOf(a.row) - rowOrder.indexOf(b.row) || a.alpha - b.alpha);
-  const variantName = ({ row, alpha }: { row: Row; alpha: number }) => `${rowNames[row]}, α ${alpha}`;
+  // The KD runs beside CE: each row, α and divergence measured, row 3 first, each by α, forward KL first.
+  const divergenceOrder: Divergence[] = ['forward-kl', 'reverse-kl', 'jsd'];
+  const variants = [...new Set(results.filter((result) => result.row !== 'ce').map((result) => `${result.row} ${result.alpha} ${result.divergence}`))]
+    .map((variant) => variant.split(' '))
+    .map(([row, alpha, divergence]) => ({ row: row as Row, alpha: Number(alpha), divergence: divergence as Divergence }))
+    .sort((a, b) => rowOrder.indexOf(a.row) - rowOrder.indexOf(b.row) || a.alpha - b.alpha || divergenceOrder.indexOf(a.divergence) - divergenceOrder.indexOf(b.divergence));
+  type Variant = (typeof variants)[number];
+  const variantName = ({ row, alpha, divergence }: Variant) => `${rowNames[row]}, α ${alpha}${divergence === defaultDivergence ? '' : `, ${divergence}`}`;
   const sets = [...new Set(results.map(key))].sort().flatMap((k) => {
     const ce = results.find((result) => result.row === 'ce' && key(result) === k);
-    const kd = variants.map((variant) => results.find((result) => result.row === variant.row && result.alpha === variant.alpha && key(result) === k));
+    const kd = variants.map((variant) => results.find((result) => result.row === variant.row && result.alpha === variant.alpha && result.divergence === variant.divergence && key(result) === k));
     return ce && kd.some((result) => result) ? [{ ce, kd }] : [];
   });
   // Runs kept without their curve carry the figure their report printed.
   const worstJump = ({ curve, largestRise }: SeedResult) => curve ? Math.max(0, ...curve.slice(1).map(([, loss], i) => loss - curve[i]![1])) : largestRise!;
   const perplexity = (result: SeedResult) => `${result.perplexity.toFixed(1)} (text ${result.text.toFixed(1)}, code ${result.code.toFixed(1)})`;
-  const at05 = (row: Row) => variants.findIndex((variant) => variant.row === row && variant.alpha === 0.5);
+  const at05 = (row: Row) => variants.findIndex((variant) => variant.row === row && variant.alpha === 0.5 && variant.divergence === defaultDivergence);
   // Runs set beside each other at α 0.5: row 3 against row 2, and the rows in the loop against both.
   const pairs: [Row, Row, string][] = [
     ['kd', 'full', 'row 3 / row 2'],
@@ -245,7 +257,7 @@ function report(): void {
   const steps = sets[0]?.ce.steps ?? 0;
   const days = [...new Set(results.map((result) => result.measured ?? ''))].filter((day) => day !== '').sort();
   const body =
-    `Rows 1 (CE, α = 0), 2 (online full-distribution KD: the teacher in the loop, its whole softmax mapped onto the student vocabulary) and 3 (offline adaptive p=0.95, kMax 64) of "Distillation quality", prefix groups for every KD row, and row 3's selection made by the teacher in the loop (\`distillOnline\` with compression adaptive p=0.95, kMax 64) through the quantization round trip its stored labels have or with the teacher's float32 rows, which splits row 3 against row 2 into what storing the rows costs and what selecting them costs; with its slice, labels, parts, student, schedule and evaluation ` +
+    `Rows 1 (CE, α = 0), 2 (online full-distribution KD: the teacher in the loop, its whole softmax mapped onto the student vocabulary) and 3 (offline adaptive p=0.95, kMax 64) of "Distillation quality", prefix groups for every KD row, α 0.5 and forward KL unless the run names another α or divergence D, and row 3's selection made by the teacher in the loop (\`distillOnline\` with compression adaptive p=0.95, kMax 64) through the quantization round trip its stored labels have or with the teacher's float32 rows, which splits row 3 against row 2 into what storing the rows costs and what selecting them costs; with its slice, labels, parts, student, schedule and evaluation ` +
     `(${steps} steps × 8 × 128 = ${(steps * 1024).toLocaleString('en-US')} student tokens; perplexity per student token over 4 text and 4 code documents of dev.jsonl), ` +
     'at each seed (the initialization and the data order) and with the windows of one part (the label set has 8,192 positions a part, and train.jsonl holds its tasks one after another, so a part holds one kind of text) or of G parts shuffled together (`shuffleParts`). ' +
     "The held-out column reads the curve each run records (mean CE per token on the first 16,384 tokens of dev.jsonl's text and code documents, every 100 steps): " +
@@ -258,7 +270,7 @@ function report(): void {
   console.log(body);
   saved[sectionKey] = {
     title: sectionTitle,
-    command: 'npx tsx bench/distill-seeds.ts --row ce|kd|full|online|float --seed N [--learning-rate LR] [--alpha A] [--shuffle-parts G]` for each run, then `--report',
+    command: 'npx tsx bench/distill-seeds.ts --row ce|kd|full|online|float --seed N [--learning-rate LR] [--alpha A] [--divergence D] [--shuffle-parts G]` for each run, then `--report',
     date: days.length > 1 ? `${days[0]} to ${days.at(-1)}` : (days[0] ?? new Date().toISOString().slice(0, 10)),
     machine: machine(),
     markdown: body,
@@ -273,6 +285,6 @@ else {
   const row = values.row as Row;
   if (!(row in rowNames)) throw new Error(`--row ${Object.keys(rowNames).join(', ')}`);
   if (values.seed === undefined) throw new Error('--seed N');
-  const result = await run(row, Number(values.seed), Number(values.steps), Number(values['learning-rate']), Number(values.alpha), Number(values['shuffle-parts']));
+  const result = await run(row, Number(values.seed), Number(values.steps), Number(values['learning-rate']), Number(values.alpha), Number(values['shuffle-parts']), values.divergence as Divergence);
   console.log(JSON.stringify({ ...result, curve: undefined }));
 }
