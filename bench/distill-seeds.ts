@@ -11,7 +11,7 @@
 // docs/bench-results.json too, so the table survives a fresh checkout and a later report adds
 // to it.
 // The label set is made on first use (one teacher pass, as the benchmark's).
-// Usage: npx tsx bench/distill-seeds.ts --row ce|kd|full|online|float --seed N [--steps 1000] [--learning-rate 3e-3] [--alpha 0.5] [--divergence forward-kl|reverse-kl|jsd] [--shuffle-parts G (the trainer's default)]
+// Usage: npx tsx bench/distill-seeds.ts --row ce|kd|full|online|float --seed N [--steps 1000] [--learning-rate 3e-3] [--alpha 0.5] [--divergence forward-kl|reverse-kl|jsd] [--temperature T (rows in the loop)] [--shuffle-parts G (the trainer's default)]
 //        npx tsx bench/distill-seeds.ts --report
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -31,6 +31,8 @@ const { values } = parseArgs({
     alpha: { type: 'string', default: '0.5' },
     // Default: the trainer's own default.
     divergence: { type: 'string', default: distillationOptionsShape.divergence.parse(undefined) },
+    // τ of teacher and student; rows in the loop only (a label set's τ was fixed when it was made).
+    temperature: { type: 'string', default: '1' },
     // Default: the trainer's own default.
     'shuffle-parts': { type: 'string', default: String(distillationOptionsShape.shuffleParts.parse(undefined)) },
     report: { type: 'boolean', default: false },
@@ -68,6 +70,8 @@ interface SeedResult {
   shuffleParts?: number;
   /** D in the teacher term; runs recorded before it was a choice are forward KL. */
   divergence?: Divergence;
+  /** τ of teacher and student; runs recorded before it was a choice are 1. */
+  temperature?: number;
   perplexity: number;
   text: number;
   code: number;
@@ -81,9 +85,10 @@ interface SeedResult {
 }
 
 /** A run's name: its file under out/bench/distill/seeds/ and its key in bench-results.json. */
-function runName(row: Row, seed: number, steps: number, learningRate: number, alpha: number, shuffleParts: number, divergence: Divergence): string {
+function runName(row: Row, seed: number, steps: number, learningRate: number, alpha: number, shuffleParts: number, divergence: Divergence, temperature: number): string {
   const kd = row !== 'ce';
-  return `${row}-s${seed}-${steps}-lr${learningRate}${kd && alpha !== 0.5 ? `-a${alpha}` : ''}${kd && divergence !== defaultDivergence ? `-${divergence}` : ''}${shuffleParts !== 1 ? `-g${shuffleParts}` : ''}`;
+  const variant = `${kd && alpha !== 0.5 ? `-a${alpha}` : ''}${kd && divergence !== defaultDivergence ? `-${divergence}` : ''}${kd && temperature !== 1 ? `-t${temperature}` : ''}`;
+  return `${row}-s${seed}-${steps}-lr${learningRate}${variant}${shuffleParts !== 1 ? `-g${shuffleParts}` : ''}`;
 }
 
 /** dev.jsonl's text and code documents taken in turn, so the held-out tokens hold both. */
@@ -108,9 +113,10 @@ async function adaptiveLabels(): Promise<string> {
   return sets[0]!.dir;
 }
 
-async function run(row: Row, seed: number, steps: number, learningRate: number, kdAlpha: number, shuffleParts: number, divergence: Divergence): Promise<SeedResult> {
+async function run(row: Row, seed: number, steps: number, learningRate: number, kdAlpha: number, shuffleParts: number, divergence: Divergence, temperature: number): Promise<SeedResult> {
   const alpha = row === 'ce' ? 0 : kdAlpha;
-  const name = runName(row, seed, steps, learningRate, alpha, shuffleParts, divergence);
+  if (temperature !== 1 && (row === 'ce' || row === 'kd')) throw new Error('--temperature other than 1 needs a row in the loop (online, float, full): the label set was made at τ = 1');
+  const name = runName(row, seed, steps, learningRate, alpha, shuffleParts, divergence, temperature);
   const resultPath = join(seedsDir, `${name}.json`);
   if (existsSync(resultPath)) return JSON.parse(readFileSync(resultPath, 'utf8')) as SeedResult;
   const out = join(seedsDir, name);
@@ -133,6 +139,7 @@ async function run(row: Row, seed: number, steps: number, learningRate: number, 
       threads: 1,
       alpha,
       divergence,
+      temperature,
       shuffleParts,
       mapCacheDir: join(benchDir, 'maps'),
       evalCorpus: heldOutFile(),
@@ -146,7 +153,7 @@ async function run(row: Row, seed: number, steps: number, learningRate: number, 
     if (row === 'full' || row === 'online' || row === 'float') {
       // Rows in the loop read the slice itself, in the label set's parts, so their windows and order are row 3's.
       const compression = row === 'full' ? ({ mode: 'full' } as const) : labelSettings.adaptive.spec;
-      await distillOnline({ ...options, teacher: teacherDir, corpus: slice.path }, { compression, ...(row === 'float' ? { quantization: 'none' as const } : {}), rowsPerPart, temperature: 1, threads: 1 }, hooks);
+      await distillOnline({ ...options, teacher: teacherDir, corpus: slice.path }, { compression, ...(row === 'float' ? { quantization: 'none' as const } : {}), rowsPerPart, temperature, threads: 1 }, hooks);
     } else {
       await train({ ...options, labels: await adaptiveLabels() }, hooks);
     }
@@ -163,6 +170,7 @@ async function run(row: Row, seed: number, steps: number, learningRate: number, 
     alpha,
     shuffleParts,
     divergence,
+    temperature,
     perplexity: both.perplexity!,
     text: text.perplexity!,
     code: code.perplexity!,
@@ -192,26 +200,28 @@ function keptRuns(): { saved: ReturnType<typeof loadResults>; runs: Record<strin
 
 function report(): void {
   const { saved, runs } = keptRuns();
-  const results = Object.values(runs).map((result) => ({ ...result, alpha: result.alpha ?? (result.row === 'ce' ? 0 : 0.5), shuffleParts: result.shuffleParts ?? 1, divergence: result.divergence ?? defaultDivergence }));
+  const results = Object.values(runs).map((result) => ({ ...result, alpha: result.alpha ?? (result.row === 'ce' ? 0 : 0.5), shuffleParts: result.shuffleParts ?? 1, divergence: result.divergence ?? defaultDivergence, temperature: result.temperature ?? 1 }));
   const key = (result: SeedResult) => `${result.shuffleParts}-${result.learningRate}-${result.seed}-${result.steps}`;
   const rowOrder = ['kd', 'online', 'float', 'full'] as Row[];
   // The KD runs beside CE: each row, α and divergence measured, row 3 first, each by α, forward KL first.
   const divergenceOrder: Divergence[] = ['forward-kl', 'reverse-kl', 'jsd'];
-  const variants = [...new Set(results.filter((result) => result.row !== 'ce').map((result) => `${result.row} ${result.alpha} ${result.divergence}`))]
+  const variants = [...new Set(results.filter((result) => result.row !== 'ce').map((result) => `${result.row} ${result.alpha} ${result.divergence} ${result.temperature}`))]
     .map((variant) => variant.split(' '))
-    .map(([row, alpha, divergence]) => ({ row: row as Row, alpha: Number(alpha), divergence: divergence as Divergence }))
-    .sort((a, b) => rowOrder.indexOf(a.row) - rowOrder.indexOf(b.row) || a.alpha - b.alpha || divergenceOrder.indexOf(a.divergence) - divergenceOrder.indexOf(b.divergence));
+    .map(([row, alpha, divergence, temperature]) => ({ row: row as Row, alpha: Number(alpha), divergence: divergence as Divergence, temperature: Number(temperature) }))
+    .sort((a, b) => rowOrder.indexOf(a.row) - rowOrder.indexOf(b.row) || a.temperature - b.temperature || a.alpha - b.alpha || divergenceOrder.indexOf(a.divergence) - divergenceOrder.indexOf(b.divergence));
   type Variant = (typeof variants)[number];
-  const variantName = ({ row, alpha, divergence }: Variant) => `${rowNames[row]}, α ${alpha}${divergence === defaultDivergence ? '' : `, ${divergence}`}`;
+  const variantName = ({ row, alpha, divergence, temperature }: Variant) =>
+    `${rowNames[row]}, α ${alpha}${divergence === defaultDivergence ? '' : `, ${divergence}`}${temperature === 1 ? '' : `, τ ${temperature}`}`;
+  const same = (result: SeedResult, variant: Variant) => result.row === variant.row && result.alpha === variant.alpha && result.divergence === variant.divergence && result.temperature === variant.temperature;
   const sets = [...new Set(results.map(key))].sort().flatMap((k) => {
     const ce = results.find((result) => result.row === 'ce' && key(result) === k);
-    const kd = variants.map((variant) => results.find((result) => result.row === variant.row && result.alpha === variant.alpha && result.divergence === variant.divergence && key(result) === k));
+    const kd = variants.map((variant) => results.find((result) => same(result, variant) && key(result) === k));
     return ce && kd.some((result) => result) ? [{ ce, kd }] : [];
   });
   // Runs kept without their curve carry the figure their report printed.
   const worstJump = ({ curve, largestRise }: SeedResult) => curve ? Math.max(0, ...curve.slice(1).map(([, loss], i) => loss - curve[i]![1])) : largestRise!;
   const perplexity = (result: SeedResult) => `${result.perplexity.toFixed(1)} (text ${result.text.toFixed(1)}, code ${result.code.toFixed(1)})`;
-  const at05 = (row: Row) => variants.findIndex((variant) => variant.row === row && variant.alpha === 0.5 && variant.divergence === defaultDivergence);
+  const at05 = (row: Row) => variants.findIndex((variant) => variant.row === row && variant.alpha === 0.5 && variant.divergence === defaultDivergence && variant.temperature === 1);
   // Runs set beside each other at α 0.5: row 3 against row 2, and the rows in the loop against both.
   const pairs: [Row, Row, string][] = [
     ['kd', 'full', 'row 3 / row 2'],
@@ -257,7 +267,7 @@ function report(): void {
   const steps = sets[0]?.ce.steps ?? 0;
   const days = [...new Set(results.map((result) => result.measured ?? ''))].filter((day) => day !== '').sort();
   const body =
-    `Rows 1 (CE, α = 0), 2 (online full-distribution KD: the teacher in the loop, its whole softmax mapped onto the student vocabulary) and 3 (offline adaptive p=0.95, kMax 64) of "Distillation quality", prefix groups for every KD row, α 0.5 and forward KL unless the run names another α or divergence D, and row 3's selection made by the teacher in the loop (\`distillOnline\` with compression adaptive p=0.95, kMax 64) through the quantization round trip its stored labels have or with the teacher's float32 rows, which splits row 3 against row 2 into what storing the rows costs and what selecting them costs; with its slice, labels, parts, student, schedule and evaluation ` +
+    `Rows 1 (CE, α = 0), 2 (online full-distribution KD: the teacher in the loop, its whole softmax mapped onto the student vocabulary) and 3 (offline adaptive p=0.95, kMax 64) of "Distillation quality", prefix groups for every KD row, α 0.5, forward KL and τ 1 (teacher and student) unless the run names another α, divergence D or τ, and row 3's selection made by the teacher in the loop (\`distillOnline\` with compression adaptive p=0.95, kMax 64) through the quantization round trip its stored labels have or with the teacher's float32 rows, which splits row 3 against row 2 into what storing the rows costs and what selecting them costs; with its slice, labels, parts, student, schedule and evaluation ` +
     `(${steps} steps × 8 × 128 = ${(steps * 1024).toLocaleString('en-US')} student tokens; perplexity per student token over 4 text and 4 code documents of dev.jsonl), ` +
     'at each seed (the initialization and the data order) and with the windows of one part (the label set has 8,192 positions a part, and train.jsonl holds its tasks one after another, so a part holds one kind of text) or of G parts shuffled together (`shuffleParts`). ' +
     "The held-out column reads the curve each run records (mean CE per token on the first 16,384 tokens of dev.jsonl's text and code documents, every 100 steps): " +
@@ -270,7 +280,7 @@ function report(): void {
   console.log(body);
   saved[sectionKey] = {
     title: sectionTitle,
-    command: 'npx tsx bench/distill-seeds.ts --row ce|kd|full|online|float --seed N [--learning-rate LR] [--alpha A] [--divergence D] [--shuffle-parts G]` for each run, then `--report',
+    command: 'npx tsx bench/distill-seeds.ts --row ce|kd|full|online|float --seed N [--learning-rate LR] [--alpha A] [--divergence D] [--temperature T] [--shuffle-parts G]` for each run, then `--report',
     date: days.length > 1 ? `${days[0]} to ${days.at(-1)}` : (days[0] ?? new Date().toISOString().slice(0, 10)),
     machine: machine(),
     markdown: body,
@@ -285,6 +295,6 @@ else {
   const row = values.row as Row;
   if (!(row in rowNames)) throw new Error(`--row ${Object.keys(rowNames).join(', ')}`);
   if (values.seed === undefined) throw new Error('--seed N');
-  const result = await run(row, Number(values.seed), Number(values.steps), Number(values['learning-rate']), Number(values.alpha), Number(values['shuffle-parts']), values.divergence as Divergence);
+  const result = await run(row, Number(values.seed), Number(values.steps), Number(values['learning-rate']), Number(values.alpha), Number(values['shuffle-parts']), values.divergence as Divergence, Number(values.temperature));
   console.log(JSON.stringify({ ...result, curve: undefined }));
 }
