@@ -31,8 +31,8 @@ const { values } = parseArgs({
     alpha: { type: 'string', default: '0.5' },
     // Default: the trainer's own default.
     divergence: { type: 'string', default: distillationOptionsShape.divergence.parse(undefined) },
-    // τ of teacher and student; rows in the loop only (a label set's τ was fixed when it was made).
-    temperature: { type: 'string', default: '1' },
+    // τ of teacher and student; rows in the loop only (a label set's τ was fixed when it was made). Default: the trainer's.
+    temperature: { type: 'string', default: String(distillationOptionsShape.temperature.parse(undefined)) },
     // Default: the trainer's own default.
     'shuffle-parts': { type: 'string', default: String(distillationOptionsShape.shuffleParts.parse(undefined)) },
     report: { type: 'boolean', default: false },
@@ -51,6 +51,7 @@ const slice = trainingSlice(`${sharedDir}corpus/train.jsonl`, 20, benchDir);
 type Row = 'ce' | 'kd' | 'full' | 'online' | 'float';
 type Divergence = ReturnType<typeof distillationOptionsShape.divergence.parse>;
 const defaultDivergence: Divergence = distillationOptionsShape.divergence.parse(undefined);
+const defaultTemperature: number = distillationOptionsShape.temperature.parse(undefined);
 const rowNames: Record<Row, string> = {
   ce: 'CE',
   kd: 'KD row 3',
@@ -87,7 +88,7 @@ interface SeedResult {
 /** A run's name: its file under out/bench/distill/seeds/ and its key in bench-results.json. */
 function runName(row: Row, seed: number, steps: number, learningRate: number, alpha: number, shuffleParts: number, divergence: Divergence, temperature: number): string {
   const kd = row !== 'ce';
-  const variant = `${kd && alpha !== 0.5 ? `-a${alpha}` : ''}${kd && divergence !== defaultDivergence ? `-${divergence}` : ''}${kd && temperature !== 1 ? `-t${temperature}` : ''}`;
+  const variant = `${kd && alpha !== 0.5 ? `-a${alpha}` : ''}${kd && divergence !== defaultDivergence ? `-${divergence}` : ''}${kd && temperature !== defaultTemperature ? `-t${temperature}` : ''}`;
   return `${row}-s${seed}-${steps}-lr${learningRate}${variant}${shuffleParts !== 1 ? `-g${shuffleParts}` : ''}`;
 }
 
@@ -115,7 +116,7 @@ async function adaptiveLabels(): Promise<string> {
 
 async function run(row: Row, seed: number, steps: number, learningRate: number, kdAlpha: number, shuffleParts: number, divergence: Divergence, temperature: number): Promise<SeedResult> {
   const alpha = row === 'ce' ? 0 : kdAlpha;
-  if (temperature !== 1 && (row === 'ce' || row === 'kd')) throw new Error('--temperature other than 1 needs a row in the loop (online, float, full): the label set was made at τ = 1');
+  if (temperature !== defaultTemperature && (row === 'ce' || row === 'kd')) throw new Error('--temperature other than 1 needs a row in the loop (online, float, full): the label set was made at τ = 1');
   const name = runName(row, seed, steps, learningRate, alpha, shuffleParts, divergence, temperature);
   const resultPath = join(seedsDir, `${name}.json`);
   if (existsSync(resultPath)) return JSON.parse(readFileSync(resultPath, 'utf8')) as SeedResult;
@@ -200,28 +201,26 @@ function keptRuns(): { saved: ReturnType<typeof loadResults>; runs: Record<strin
 
 function report(): void {
   const { saved, runs } = keptRuns();
-  const results = Object.values(runs).map((result) => ({ ...result, alpha: result.alpha ?? (result.row === 'ce' ? 0 : 0.5), shuffleParts: result.shuffleParts ?? 1, divergence: result.divergence ?? defaultDivergence, temperature: result.temperature ?? 1 }));
+  const results = Object.values(runs).map((result) => ({ ...result, alpha: result.alpha ?? (result.row === 'ce' ? 0 : 0.5), shuffleParts: result.shuffleParts ?? 1, divergence: result.divergence ?? defaultDivergence, temperature: result.temperature ?? defaultTemperature }));
   const key = (result: SeedResult) => `${result.shuffleParts}-${result.learningRate}-${result.seed}-${result.steps}`;
   const rowOrder = ['kd', 'online', 'float', 'full'] as Row[];
-  // The KD runs beside CE: each row, α and divergence measured, row 3 first, each by α, forward KL first.
-  const divergenceOrder: Divergence[] = ['forward-kl', 'reverse-kl', 'jsd'];
-  const variants = [...new Set(results.filter((result) => result.row !== 'ce').map((result) => `${result.row} ${result.alpha} ${result.divergence} ${result.temperature}`))]
-    .map((variant) => variant.split(' '))
-    .map(([row, alpha, divergence, temperature]) => ({ row: row as Row, alpha: Number(alpha), divergence: divergence as Divergence, temperature: Number(temperature) }))
+  // The KD runs beside CE: each row, τ, α and divergence measured, row 3 first, then by τ, α and the trainer's order of divergences.
+  const divergenceOrder: readonly Divergence[] = distillationOptionsShape.divergence.unwrap().options;
+  type Variant = Pick<SeedResult, 'row'> & Required<Pick<SeedResult, 'alpha' | 'divergence' | 'temperature'>>;
+  const variantKey = ({ row, alpha, divergence, temperature }: Variant) => `${row} ${alpha} ${divergence} ${temperature}`;
+  const variants = [...new Map(results.filter((result) => result.row !== 'ce').map(({ row, alpha, divergence, temperature }) => [variantKey({ row, alpha, divergence, temperature }), { row, alpha, divergence, temperature }])).values()]
     .sort((a, b) => rowOrder.indexOf(a.row) - rowOrder.indexOf(b.row) || a.temperature - b.temperature || a.alpha - b.alpha || divergenceOrder.indexOf(a.divergence) - divergenceOrder.indexOf(b.divergence));
-  type Variant = (typeof variants)[number];
   const variantName = ({ row, alpha, divergence, temperature }: Variant) =>
-    `${rowNames[row]}, α ${alpha}${divergence === defaultDivergence ? '' : `, ${divergence}`}${temperature === 1 ? '' : `, τ ${temperature}`}`;
-  const same = (result: SeedResult, variant: Variant) => result.row === variant.row && result.alpha === variant.alpha && result.divergence === variant.divergence && result.temperature === variant.temperature;
+    `${rowNames[row]}, α ${alpha}${divergence === defaultDivergence ? '' : `, ${divergence}`}${temperature === defaultTemperature ? '' : `, τ ${temperature}`}`;
   const sets = [...new Set(results.map(key))].sort().flatMap((k) => {
     const ce = results.find((result) => result.row === 'ce' && key(result) === k);
-    const kd = variants.map((variant) => results.find((result) => same(result, variant) && key(result) === k));
+    const kd = variants.map((variant) => results.find((result) => variantKey(result) === variantKey(variant) && key(result) === k));
     return ce && kd.some((result) => result) ? [{ ce, kd }] : [];
   });
   // Runs kept without their curve carry the figure their report printed.
   const worstJump = ({ curve, largestRise }: SeedResult) => curve ? Math.max(0, ...curve.slice(1).map(([, loss], i) => loss - curve[i]![1])) : largestRise!;
   const perplexity = (result: SeedResult) => `${result.perplexity.toFixed(1)} (text ${result.text.toFixed(1)}, code ${result.code.toFixed(1)})`;
-  const at05 = (row: Row) => variants.findIndex((variant) => variant.row === row && variant.alpha === 0.5 && variant.divergence === defaultDivergence && variant.temperature === 1);
+  const at05 = (row: Row) => variants.findIndex((variant) => variant.row === row && variant.alpha === 0.5 && variant.divergence === defaultDivergence && variant.temperature === defaultTemperature);
   // Runs set beside each other at α 0.5: row 3 against row 2, and the rows in the loop against both.
   const pairs: [Row, Row, string][] = [
     ['kd', 'full', 'row 3 / row 2'],
